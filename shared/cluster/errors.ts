@@ -9,7 +9,8 @@ export type ClusterErrorCode =
   | "bad-name" // server name empty, too long, control chars, padded with whitespace
   | "bad-address" // peer endpoint address not a sane string
   | "bad-input" // a number or option that is not finite / in range
-  | "full"; // the registry refuses more distinct server names
+  | "full" // the registry refuses more distinct server names
+  | "storage"; // the registry's database could not be opened or used
 
 /** Error raised by every module in `shared/cluster/`. */
 export class ClusterError extends Error {
