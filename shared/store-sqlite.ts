@@ -1,0 +1,337 @@
+/**
+ * The `bun:sqlite` implementation of {@link Store}: WAL, synchronous=FULL,
+ * busy_timeout, statements prepared at open, a schema-version row that
+ * refuses a mismatch, and indexes for every query (history pages never load
+ * more than a page).
+ *
+ * @module
+ */
+import { Database, type Statement } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  RECORD_KINDS,
+  StoreError,
+  type ChatRecord,
+  type HistoryQuery,
+  type LocalRecord,
+  type Store,
+} from "./store.ts";
+
+export const SCHEMA_VERSION = "1";
+export const DB_FILE = "chat.sqlite";
+const DIGEST_MOD = 1n << 128n;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+  origin TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+  user TEXT, channel TEXT, src TEXT, dst TEXT, message TEXT,
+  timestamp REAL NOT NULL, clock INTEGER NOT NULL,
+  conv TEXT, hidden INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (origin, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id) WHERE hidden = 0;
+CREATE INDEX IF NOT EXISTS records_conv ON records(conv, clock, origin, seq) WHERE hidden = 0 AND conv IS NOT NULL;
+CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS channels (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vector (origin TEXT PRIMARY KEY, contiguous INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+const COLS = "origin, seq, kind, id, user, channel, src, dst, message, timestamp, clock";
+
+interface Row {
+  origin: string; seq: number; kind: string; id: string;
+  user: string | null; channel: string | null; src: string | null; dst: string | null; message: string | null;
+  timestamp: number; clock: number;
+}
+
+/** Opens (creating if needed) the store in `dir/chat.sqlite` for server `serverName`. */
+export function openStore(dir: string, serverName: string): Store {
+  if (typeof serverName !== "string" || serverName.length === 0) throw new StoreError("server name required");
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StoreError(`cannot create ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  let db: Database;
+  try {
+    db = new Database(join(dir, DB_FILE), { create: true, strict: true });
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA cache_size = -8000");
+  } catch (err) {
+    throw new StoreError(`cannot open ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return new SqliteStore(db, serverName);
+  } catch (err) {
+    db.close();
+    throw err instanceof StoreError ? err : new StoreError((err as Error).message, { cause: err });
+  }
+}
+
+/** The conversation key a record's history lives under, or null. */
+function convKey(r: { kind: string; channel?: string; src?: string; dst?: string }): string | null {
+  if (r.kind === "publish" && r.channel !== undefined) return `c\n${r.channel}`;
+  if (r.kind === "message" && r.src !== undefined && r.dst !== undefined) {
+    return r.src <= r.dst ? `p\n${r.src}\n${r.dst}` : `p\n${r.dst}\n${r.src}`;
+  }
+  return null;
+}
+
+function queryKey(q: HistoryQuery): string {
+  if ("channel" in q) return `c\n${q.channel}`;
+  return convKey({ kind: "message", src: q.user, dst: q.peer })!;
+}
+
+function recordHash(r: ChatRecord): bigint {
+  const h = createHash("sha256")
+    .update(JSON.stringify([r.origin, r.seq, r.kind, r.id, r.user, r.channel, r.src, r.dst, r.message, r.timestamp, r.clock]))
+    .digest();
+  return h.readBigUInt64BE(0) * (1n << 64n) + h.readBigUInt64BE(8);
+}
+
+function fromRow(row: Row): ChatRecord {
+  const r: ChatRecord = { origin: row.origin, seq: row.seq, kind: row.kind as ChatRecord["kind"], id: row.id, timestamp: row.timestamp, clock: row.clock };
+  if (row.user !== null) r.user = row.user;
+  if (row.channel !== null) r.channel = row.channel;
+  if (row.src !== null) r.src = row.src;
+  if (row.dst !== null) r.dst = row.dst;
+  if (row.message !== null) r.message = row.message;
+  return r;
+}
+
+/** Order of two records in history: (clock, origin, seq). */
+function before(a: ChatRecord, b: ChatRecord): boolean {
+  if (a.clock !== b.clock) return a.clock < b.clock;
+  if (a.origin !== b.origin) return a.origin < b.origin;
+  return a.seq < b.seq;
+}
+
+function isOptString(v: unknown): boolean {
+  return v === undefined || v === null || typeof v === "string";
+}
+
+/** Throws StoreError unless r is a well-formed record. */
+export function checkRecord(r: unknown): asserts r is ChatRecord {
+  const x = r as Record<string, unknown>;
+  const bad = (why: string) => new StoreError(`malformed record: ${why}`);
+  if (!x || typeof x !== "object") throw bad("not a map");
+  if (typeof x.origin !== "string" || x.origin.length === 0) throw bad("origin");
+  if (typeof x.seq !== "number" || !Number.isSafeInteger(x.seq) || x.seq < 1) throw bad("seq");
+  if (typeof x.kind !== "string" || !RECORD_KINDS.has(x.kind)) throw bad("kind");
+  if (typeof x.id !== "string" || x.id.length === 0) throw bad("id");
+  if (typeof x.timestamp !== "number" || !Number.isFinite(x.timestamp)) throw bad("timestamp");
+  if (typeof x.clock !== "number" || !Number.isSafeInteger(x.clock) || x.clock < 0) throw bad("clock");
+  for (const f of ["user", "channel", "src", "dst", "message"]) if (!isOptString(x[f])) throw bad(f);
+  const need: Record<string, string[]> = { login: ["user"], channel: ["channel"], publish: ["user", "channel", "message"], message: ["src", "dst", "message"] };
+  for (const f of need[x.kind]!) if (typeof x[f] !== "string") throw bad(`${x.kind} needs ${f}`);
+}
+
+class SqliteStore implements Store {
+  readonly serverName: string;
+  private db: Database;
+  private localSeq = 0;
+  private vec = new Map<string, number>();
+  private sum = 0n;
+  private nVisible = 0;
+  private s: Record<string, Statement>;
+
+  constructor(db: Database, serverName: string) {
+    this.db = db;
+    this.serverName = serverName;
+    db.exec(SCHEMA);
+    const ver = db.query("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | null;
+    if (ver === null) {
+      db.run("INSERT INTO meta(key, value) VALUES ('schema', ?), ('server', ?), ('digest', '0'), ('count', '0')", [SCHEMA_VERSION, serverName]);
+    } else if (ver.value !== SCHEMA_VERSION) {
+      throw new StoreError(`schema version ${ver.value} in database, this program needs ${SCHEMA_VERSION}`);
+    }
+    const owner = db.query("SELECT value FROM meta WHERE key = 'server'").get() as { value: string } | null;
+    if (owner && owner.value !== serverName) {
+      throw new StoreError(`data belongs to server '${owner.value}', not '${serverName}'`);
+    }
+    const q = (sql: string) => db.prepare(sql);
+    this.s = {
+      insert: q(`INSERT INTO records(${COLS}, conv, hidden) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      byId: q(`SELECT ${COLS} FROM records WHERE id = ? AND hidden = 0`),
+      has: q("SELECT 1 AS x FROM records WHERE origin = ? AND seq = ?"),
+      hide: q("UPDATE records SET hidden = 1 WHERE origin = ? AND seq = ?"),
+      since: q(`SELECT ${COLS} FROM records WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?`),
+      addUser: q("INSERT OR IGNORE INTO users(name) VALUES (?)"),
+      addChannel: q("INSERT OR IGNORE INTO channels(name) VALUES (?)"),
+      hasUser: q("SELECT 1 AS x FROM users WHERE name = ?"),
+      hasChannel: q("SELECT 1 AS x FROM channels WHERE name = ?"),
+      users: q("SELECT name FROM users ORDER BY name"),
+      channels: q("SELECT name FROM channels ORDER BY name"),
+      setVec: q("INSERT INTO vector(origin, contiguous) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET contiguous = excluded.contiguous"),
+      setMeta: q("UPDATE meta SET value = ? WHERE key = ?"),
+      histAll: q(`SELECT ${COLS} FROM records WHERE conv = ? AND hidden = 0 ORDER BY clock DESC, origin DESC, seq DESC LIMIT ?`),
+      histClock: q(`SELECT ${COLS} FROM records WHERE conv = ? AND hidden = 0 AND clock < ? ORDER BY clock DESC, origin DESC, seq DESC LIMIT ?`),
+      histKey: q(`SELECT ${COLS} FROM records WHERE conv = ? AND hidden = 0 AND (clock, origin, seq) < (?, ?, ?) ORDER BY clock DESC, origin DESC, seq DESC LIMIT ?`),
+    };
+    this.reload();
+  }
+
+  /** Loads the in-memory counters from disk (at open, and after a rolled-back transaction). */
+  private reload(): void {
+    const m = this.db.query("SELECT MAX(seq) AS m FROM records WHERE origin = ?").get(this.serverName) as { m: number | null };
+    this.localSeq = m.m ?? 0;
+    this.vec.clear();
+    for (const row of this.db.query("SELECT origin, contiguous FROM vector").all() as Array<{ origin: string; contiguous: number }>) {
+      this.vec.set(row.origin, row.contiguous);
+    }
+    const meta = (k: string) => (this.db.query("SELECT value FROM meta WHERE key = ?").get(k) as { value: string }).value;
+    this.sum = BigInt(meta("digest"));
+    this.nVisible = Number(meta("count"));
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.reload();
+      throw err;
+    }
+  }
+
+  appendLocal(r: LocalRecord): { record: ChatRecord; duplicate: boolean } {
+    return this.transaction(() => {
+      if (r.id !== undefined) {
+        const held = this.get(r.id);
+        if (held) return { record: held, duplicate: true };
+      }
+      const seq = this.localSeq + 1;
+      const record: ChatRecord = { ...r, origin: this.serverName, seq, id: r.id ?? `${this.serverName}:${seq}` };
+      for (const k of ["user", "channel", "src", "dst", "message"] as const) if (record[k] === undefined) delete record[k];
+      checkRecord(record);
+      this.insert(record, false);
+      this.localSeq = seq;
+      return { record, duplicate: false };
+    });
+  }
+
+  apply(r: ChatRecord): boolean {
+    checkRecord(r);
+    return this.transaction(() => {
+      if (this.has(r.origin, r.seq)) return false;
+      const held = this.get(r.id);
+      let visible = true;
+      if (held) {
+        if (before(r, held)) {
+          this.s.hide!.run(held.origin, held.seq);
+          this.unaccount(held);
+        } else visible = false;
+      }
+      this.insert(r, !visible);
+      if (r.origin === this.serverName && r.seq > this.localSeq) this.localSeq = r.seq;
+      return visible && !held;
+    });
+  }
+
+  private insert(r: ChatRecord, hidden: boolean): void {
+    this.s.insert!.run(
+      r.origin, r.seq, r.kind, r.id, r.user ?? null, r.channel ?? null, r.src ?? null, r.dst ?? null,
+      r.message ?? null, r.timestamp, r.clock, convKey(r), hidden ? 1 : 0,
+    );
+    if (r.kind === "login") this.s.addUser!.run(r.user!);
+    else if (r.kind === "channel") this.s.addChannel!.run(r.channel!);
+    else if (!hidden) this.account(r);
+    this.advance(r.origin, r.seq);
+  }
+
+  private account(r: ChatRecord): void {
+    this.sum = (this.sum + recordHash(r)) % DIGEST_MOD;
+    this.nVisible += 1;
+    this.saveDigest();
+  }
+
+  private unaccount(r: ChatRecord): void {
+    this.sum = (this.sum - recordHash(r) + DIGEST_MOD) % DIGEST_MOD;
+    this.nVisible -= 1;
+    this.saveDigest();
+  }
+
+  private saveDigest(): void {
+    this.s.setMeta!.run(this.sum.toString(), "digest");
+    this.s.setMeta!.run(String(this.nVisible), "count");
+  }
+
+  /** Moves the contiguous mark of `origin` forward past `seq` if it closes the gap. */
+  private advance(origin: string, seq: number): void {
+    let c = this.vec.get(origin) ?? 0;
+    if (seq !== c + 1) return;
+    c = seq;
+    while (this.has(origin, c + 1)) c += 1;
+    this.vec.set(origin, c);
+    this.s.setVec!.run(origin, c);
+  }
+
+  vector(): Record<string, number> {
+    return Object.fromEntries(this.vec);
+  }
+
+  since(origin: string, afterSeq: number, limit: number): ChatRecord[] {
+    return (this.s.since!.all(origin, afterSeq, Math.max(0, Math.floor(limit))) as Row[]).map(fromRow);
+  }
+
+  has(origin: string, seq: number): boolean {
+    return this.s.has!.get(origin, seq) !== null;
+  }
+
+  get(id: string): ChatRecord | undefined {
+    const row = this.s.byId!.get(id) as Row | null;
+    return row ? fromRow(row) : undefined;
+  }
+
+  hasUser(name: string): boolean {
+    return this.s.hasUser!.get(name) !== null;
+  }
+
+  users(): string[] {
+    return (this.s.users!.all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  hasChannel(name: string): boolean {
+    return this.s.hasChannel!.get(name) !== null;
+  }
+
+  channels(): string[] {
+    return (this.s.channels!.all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  history(q: HistoryQuery, limit: number, beforeArg?: string | number): ChatRecord[] {
+    const conv = queryKey(q);
+    const n = Math.max(0, Math.floor(limit));
+    let rows: Row[];
+    if (beforeArg === undefined) rows = this.s.histAll!.all(conv, n) as Row[];
+    else if (typeof beforeArg === "number") rows = this.s.histClock!.all(conv, beforeArg, n) as Row[];
+    else {
+      const ref = this.get(beforeArg);
+      if (!ref) return [];
+      rows = this.s.histKey!.all(conv, ref.clock, ref.origin, ref.seq, n) as Row[];
+    }
+    return rows.reverse().map(fromRow);
+  }
+
+  count(): number {
+    return this.nVisible;
+  }
+
+  digest(): string {
+    return this.sum.toString(16).padStart(32, "0");
+  }
+
+  close(): void {
+    try {
+      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      // a checkpoint is an optimisation; closing still succeeds
+    }
+    this.db.close();
+  }
+}
