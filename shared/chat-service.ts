@@ -33,7 +33,7 @@ import {
   type MessageRequest,
   type PublishRequest,
 } from "./protocol.ts";
-import type { ChatRecord, Store } from "./store.ts";
+import type { ChatRecord, HistoryQuery, Store } from "./store.ts";
 
 /** A publication: topic frame and payload map. */
 export interface Delivery {
@@ -158,7 +158,7 @@ export class ChatService {
 
   private history(req: HistoryRequest): HandleResult {
     const d = req.data;
-    const q = "channel" in d ? { channel: d.channel } : { user: d.user, peer: d.peer };
+    const q: HistoryQuery = "channel" in d ? { channel: d.channel } : { user: d.user, peer: d.peer };
     if ("channel" in q) {
       if (!this.store.hasChannel(q.channel)) return this.fail("history", `channel '${q.channel}' does not exist`);
     } else {

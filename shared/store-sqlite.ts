@@ -194,7 +194,12 @@ class SqliteStore implements Store {
     try {
       return this.db.transaction(fn)();
     } catch (err) {
-      this.reload();
+      try {
+        this.reload();
+      } catch {
+        // the database itself is unusable; the original error says why
+      }
+      if ((err as Error)?.name === "SQLiteError") throw new StoreError((err as Error).message, { cause: err });
       throw err;
     }
   }
