@@ -1,0 +1,22 @@
+/**
+ * Pure-TypeScript ZeroMQ (ZMTP 3.1 over TCP / unix sockets) for Bun,
+ * wire-compatible with libzmq 4.3. API shaped after zeromq.js v6.
+ * @module
+ */
+export { ZmtpError, isZmtpError, type ZmtpErrorCode } from "./errors.ts";
+export type { Frame, SocketOptions } from "./options.ts";
+export { ZSocket } from "./socket.ts";
+export { Request } from "./req.ts";
+export { Reply } from "./rep.ts";
+export { Dealer } from "./dealer.ts";
+export { Router, type RouterOptions } from "./router.ts";
+export { Publisher, XPublisher, type XPublisherOptions } from "./pub.ts";
+export { Subscriber, XSubscriber } from "./sub.ts";
+export { Push } from "./push.ts";
+export { Pull } from "./pull.ts";
+export { proxy } from "./proxy.ts";
+export { isCompatible, type SocketType } from "./compat.ts";
+export { encodeGreeting, parseGreeting, checkGreetingPrefix, GREETING_SIZE, type Greeting } from "./greeting.ts";
+export { FrameDecoder, encodeFrame, writeHeader, headerSize, FLAG_MORE, FLAG_LONG, FLAG_COMMAND } from "./frame.ts";
+export { parseCommand, commandFrame, readyFrame, type Command } from "./command.ts";
+export { parseEndpoint, type Endpoint } from "./endpoint.ts";

@@ -1,0 +1,60 @@
+/**
+ * Socket options and frame normalisation shared by every socket type.
+ * @module
+ */
+import { ZmtpError } from "./errors.ts";
+
+/** A message part as accepted by `send`. Strings are encoded as UTF-8. */
+export type Frame = Buffer | Uint8Array | string;
+
+export interface SocketOptions {
+  /** Identity announced to peers in READY (used by ROUTER peers). */
+  routingId?: string | Buffer;
+  /** ms; -1 waits forever (default). */
+  receiveTimeout?: number;
+  /** ms; -1 waits forever (default). */
+  sendTimeout?: number;
+  /** Messages queued per peer before send blocks/drops (default 1000). */
+  sendHighWaterMark?: number;
+  /** Messages queued for receive() before reading from peers pauses (default 1000). */
+  receiveHighWaterMark?: number;
+  /** ms to keep flushing queued messages after close() (default 0). */
+  linger?: number;
+  /** ms between reconnect attempts (default 100). */
+  reconnectInterval?: number;
+  /** libzmq semantics: 0 (default) = fixed interval; else the interval doubles up to this. */
+  reconnectMaxInterval?: number;
+  /** Largest accepted inbound message in bytes (default 64 MiB); always bounded. */
+  maxMessageSize?: number;
+}
+
+export const OPTION_KEYS = [
+  "routingId",
+  "receiveTimeout",
+  "sendTimeout",
+  "sendHighWaterMark",
+  "receiveHighWaterMark",
+  "linger",
+  "reconnectInterval",
+  "reconnectMaxInterval",
+  "maxMessageSize",
+] as const;
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+/** Convert a user frame to a Buffer without copying binary data. */
+export function toBuffer(f: Frame): Buffer {
+  if (Buffer.isBuffer(f)) return f;
+  if (typeof f === "string") return Buffer.from(f, "utf8");
+  if (f instanceof Uint8Array) return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  throw new ZmtpError("EINVAL", "frame must be a Buffer, Uint8Array or string");
+}
+
+/** Normalise `send` input into a non-empty list of Buffers. */
+export function toParts(frames: Frame | Frame[]): Buffer[] {
+  if (Array.isArray(frames)) {
+    if (frames.length === 0) throw new ZmtpError("EINVAL", "cannot send an empty message (no frames)");
+    return frames.map(toBuffer);
+  }
+  return [toBuffer(frames)];
+}
