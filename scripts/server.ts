@@ -1,0 +1,38 @@
+/**
+ * A chat server: serves clients through the broker, publishes deliveries
+ * through the proxy, stores everything under `<data-dir>/<name>/`.
+ * @module
+ */
+import { join } from "node:path";
+import cac from "cac";
+import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { checkServerName } from "../shared/cluster/ref-registry.ts";
+import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
+import { ServerNode } from "../shared/server/node.ts";
+
+const cli = commonOptions(cac("server"));
+cli.option("--name <name>", "server name (env SERVER_NAME, default server1)");
+cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_DIR, default ./data)");
+cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
+cli.help();
+const { options } = cli.parse();
+if (options.help) process.exit(0);
+
+try {
+  const name = checkServerName(String(options.name ?? process.env.SERVER_NAME ?? "server1"));
+  const connect = resolveEndpoints(options, "connect");
+  const endpoints = { ...connect, peer: toEndpoint("peer", options.peer ?? process.env.PEER ?? 5560, "bind") };
+  const skew = options.skew ?? process.env.SKEW_MS;
+  const node = new ServerNode({
+    name,
+    dataDir: join(String(options.dataDir ?? process.env.DATA_DIR ?? "data"), name),
+    endpoints,
+    advertiseHost: String(options.host ?? process.env.BBS_HOST ?? "127.0.0.1"),
+    log: loggerFor("server", name, options),
+    skewMs: skew === undefined ? undefined : Number(skew),
+  });
+  exitOnSignals(() => node.stop());
+  await node.start();
+} catch (e) {
+  die("server", e);
+}

@@ -1,0 +1,167 @@
+/**
+ * One chat server: its store, clocks and sockets, and the seams the cluster
+ * components plug into.
+ *
+ * Sockets: a DEALER to the broker's backend (requests from clients, served
+ * concurrently, replies routed back by their envelope), a PUB to the proxy
+ * (deliveries and server topics), a SUB to the proxy (server topics), and a
+ * ROUTER on its own peer endpoint (server-to-server services, answered to
+ * REQ and DEALER peers alike).
+ *
+ * Components (membership, election, clock sync, replication) register peer
+ * services with `peerService`, topic handlers with `onTopic`, and hook into
+ * the write path through `commitHook`; the node starts and stops them.
+ *
+ * @module
+ */
+import { ChatService } from "../chat-service.ts";
+import { encode as encodePayload } from "../codec.ts";
+import { WallClock } from "../cluster/wall-clock.ts";
+import type { Endpoints } from "../config.ts";
+import { LamportClock } from "../lamport.ts";
+import type { Logger } from "../log.ts";
+import type { Envelope } from "../protocol.ts";
+import { RpcClient } from "../rpc-client.ts";
+import { openStore, type ChatRecord, type Store } from "../store.ts";
+import { Dealer, Publisher, Router, Subscriber } from "../zmq/index.ts";
+import { serveClients } from "./client-endpoint.ts";
+import { servePeers } from "./peer-endpoint.ts";
+import { listenTopics } from "./topics.ts";
+
+export interface ServerNodeOptions {
+  name: string;
+  /** Directory of this server's database (already validated). */
+  dataDir: string;
+  /** Connect endpoints for brokerBackend, proxyXsub, proxyXpub, ref; bind endpoint for peer. */
+  endpoints: Endpoints;
+  /** Host others reach this server's peer endpoint on (default 127.0.0.1). */
+  advertiseHost?: string;
+  log: Logger;
+  /** Initial wall-clock skew in ms (undefined: random within ±1 s; 0: none). */
+  skewMs?: number;
+}
+
+/** A part of the server with a lifetime of its own. */
+export interface Component {
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+/** Answers a peer service; returns the reply's data (timestamp and clock are added). */
+export type PeerHandler = (data: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/** Handles a publication received on a subscribed topic. */
+export type TopicHandler = (payload: Envelope, topic: string) => void;
+
+export class ServerNode {
+  readonly name: string;
+  readonly log: Logger;
+  readonly clock = new LamportClock();
+  readonly wall: WallClock;
+  readonly store: Store;
+  readonly chat: ChatService;
+  readonly endpoints: Endpoints;
+  /** This server's peer endpoint as others connect to it (known once started). */
+  peerAddress = "";
+  private readonly advertiseHost: string;
+  readonly pub = new Publisher({ sendHighWaterMark: 100_000 });
+  readonly sub = new Subscriber({ receiveHighWaterMark: 100_000 });
+  readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000 });
+  readonly peer = new Router({ receiveHighWaterMark: 10_000 });
+  /**
+   * Resolves once the records a request stored may be acknowledged to the
+   * client. Replication replaces it; alone, local durability suffices.
+   */
+  commitHook: (records: ChatRecord[]) => Promise<void> = async () => {};
+  /** Called after each client request is answered (clock sync counts them). */
+  readonly handledHooks: (() => void)[] = [];
+
+  readonly peerServices = new Map<string, PeerHandler>();
+  readonly topicHandlers = new Map<string, TopicHandler>();
+  private readonly components: Component[] = [];
+  private readonly peerClients = new Map<string, RpcClient>();
+  private stopped = false;
+
+  constructor(opts: ServerNodeOptions) {
+    this.name = opts.name;
+    this.log = opts.log;
+    this.endpoints = opts.endpoints;
+    this.advertiseHost = opts.advertiseHost ?? "127.0.0.1";
+    this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
+    this.store = openStore(opts.dataDir, opts.name);
+    this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now() });
+  }
+
+  peerService(service: string, handler: PeerHandler): void {
+    this.peerServices.set(service, handler);
+  }
+
+  onTopic(topic: string, handler: TopicHandler): void {
+    this.topicHandlers.set(topic, handler);
+    this.sub.subscribe(topic);
+  }
+
+  use(c: Component): void {
+    this.components.push(c);
+  }
+
+  /** Publishes `{service, data}` on a topic, ticking the Lamport clock. */
+  publish(topic: string, service: string, data: Record<string, unknown>): void {
+    const msg = { service, data: { ...data, timestamp: this.wall.now(), clock: this.clock.tick() } };
+    this.log.send(`pub:${topic}`, msg, this.clock.value);
+    this.sendPub(topic, msg);
+  }
+
+  /** Publishes an already stamped payload (deliveries keep their record's clock). */
+  sendPub(topic: string, payload: Envelope): void {
+    void this.pub.send([topic, encodePayload(payload)]).catch(() => {});
+  }
+
+  /** A request client for a peer's endpoint (cached per address). */
+  peerClient(name: string, address: string, timeoutMs = 1000): RpcClient {
+    let c = this.peerClients.get(address);
+    if (!c) {
+      c = new RpcClient({ endpoint: address, clock: this.clock, peerName: name, log: this.log, timeoutMs, retries: 0, now: () => this.wall.now() });
+      this.peerClients.set(address, c);
+    }
+    return c;
+  }
+
+  /** Forgets a peer's client (the peer left). */
+  dropPeerClient(address: string): void {
+    this.peerClients.get(address)?.close();
+    this.peerClients.delete(address);
+  }
+
+  async start(): Promise<void> {
+    await this.peer.bind(this.endpoints.peer);
+    const port = /:(\d+)$/.exec(this.peer.lastEndpoint ?? "")?.[1];
+    this.peerAddress = port ? `tcp://${this.advertiseHost}:${port}` : this.endpoints.peer;
+    this.pub.connect(this.endpoints.proxyXsub);
+    this.sub.connect(this.endpoints.proxyXpub);
+    this.backend.connect(this.endpoints.brokerBackend);
+    void serveClients(this);
+    void servePeers(this);
+    void listenTopics(this);
+    for (const c of this.components) await c.start();
+    this.log.info(`server ${this.name} up: peer ${this.peerAddress}, ${this.store.count()} records on disk`, this.clock.value);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const c of [...this.components].reverse()) {
+      try {
+        await c.stop();
+      } catch (e) {
+        this.log.error(`stopping a component: ${(e as Error).message}`);
+      }
+    }
+    for (const c of this.peerClients.values()) c.close();
+    for (const s of [this.backend, this.peer, this.sub, this.pub]) s.close();
+    this.store.close();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}

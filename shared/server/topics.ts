@@ -1,0 +1,35 @@
+/**
+ * Publications the server subscribes to (`servers`, `replication`): each
+ * message is `[topic, payload]`; the topic is compared exactly, since SUB
+ * filters only by prefix.
+ *
+ * @module
+ */
+import { decode } from "../codec.ts";
+import type { Envelope } from "../protocol.ts";
+import type { ServerNode } from "./node.ts";
+
+/** Dispatches subscribed publications until the node's SUB socket closes. */
+export async function listenTopics(node: ServerNode): Promise<void> {
+  for await (const frames of node.sub) {
+    if (frames.length !== 2) continue;
+    const topic = frames[0]!.toString("utf8");
+    const handler = node.topicHandlers.get(topic);
+    if (!handler) continue;
+    let payload: Envelope;
+    try {
+      payload = decode(frames[1]!) as Envelope;
+      if (!payload || typeof payload !== "object" || typeof payload.service !== "string") continue;
+    } catch {
+      node.log.error(`undecodable publication on '${topic}' ignored`);
+      continue;
+    }
+    node.clock.merge(payload.data?.clock);
+    node.log.recv(`sub:${topic}`, payload, node.clock.value);
+    try {
+      handler(payload, topic);
+    } catch (e) {
+      node.log.error(`handling '${topic}': ${(e as Error).message}`);
+    }
+  }
+}
