@@ -41,6 +41,13 @@ export interface ServerNodeOptions {
   skewMs?: number;
 }
 
+/** A live server as the ref lists it. */
+export interface PeerInfo {
+  name: string;
+  rank: number;
+  address?: string;
+}
+
 /** A part of the server with a lifetime of its own. */
 export interface Component {
   start(): void | Promise<void>;
@@ -72,6 +79,12 @@ export class ServerNode {
    * client. Replication replaces it; alone, local durability suffices.
    */
   commitHook: (records: ChatRecord[]) => Promise<void> = async () => {};
+  /**
+   * Live servers other than this one, as last listed by the ref (kept by
+   * the membership component); `peersChangedHooks` run after each change.
+   */
+  livePeers: PeerInfo[] = [];
+  readonly peersChangedHooks: ((peers: PeerInfo[]) => void)[] = [];
   /** Called after each client request is answered (clock sync counts them). */
   readonly handledHooks: (() => void)[] = [];
 
@@ -98,6 +111,12 @@ export class ServerNode {
   onTopic(topic: string, handler: TopicHandler): void {
     this.topicHandlers.set(topic, handler);
     this.sub.subscribe(topic);
+  }
+
+  /** Replaces the live-peer list and tells whoever listens. */
+  setLivePeers(peers: PeerInfo[]): void {
+    this.livePeers = peers.filter((p) => p.name !== this.name);
+    for (const h of this.peersChangedHooks) h(this.livePeers);
   }
 
   use(c: Component): void {
