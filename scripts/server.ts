@@ -8,12 +8,14 @@ import cac from "cac";
 import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
 import { checkServerName } from "../shared/cluster/ref-registry.ts";
 import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
+import { Membership } from "../shared/server/membership.ts";
 import { ServerNode } from "../shared/server/node.ts";
 
 const cli = commonOptions(cac("server"));
 cli.option("--name <name>", "server name (env SERVER_NAME, default server1)");
 cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_DIR, default ./data)");
 cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
+cli.option("--heartbeat-ms <ms>", "heartbeat and ref-list period in ms (env HEARTBEAT_MS, default 1000)");
 cli.help();
 const { options } = cli.parse();
 if (options.help) process.exit(0);
@@ -31,6 +33,10 @@ try {
     log: loggerFor("server", name, options),
     skewMs: skew === undefined ? undefined : Number(skew),
   });
+  const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);
+  if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
+  const membership = new Membership(node, { heartbeatMs });
+  node.use(membership);
   exitOnSignals(() => node.stop());
   await node.start();
 } catch (e) {
