@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   Dealer,
   encodeFrame,
@@ -347,5 +350,90 @@ describe("hostile peers", () => {
     const b = track(new Reply());
     expect(codeOf(await b.bind(a.lastEndpoint!).catch((e) => e))).toBe("EADDRINUSE");
     expect(() => b.connect("nonsense")).toThrow(ZmtpError);
+  });
+});
+
+describe("ZMTP 3.0 peers, ipc, linger", () => {
+  it("speaks the 3.0 subscription form (data frames) to a 3.0 peer, both directions", async () => {
+    // a raw "3.0 PUB": records what our SUB sends after the handshake
+    const frames: { flags: number; body: string }[] = [];
+    const g30 = encodeGreeting();
+    g30[11] = 0;
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.write(Buffer.concat([g30, readyFrame({ "Socket-Type": "PUB" })]));
+          s.data = Buffer.alloc(0);
+        },
+        data(s, chunk) {
+          let b: Buffer = Buffer.concat([s.data as Buffer, chunk]);
+          if (b.length >= 64 && !(s as any).greeted) {
+            (s as any).greeted = true;
+            b = b.subarray(64);
+          }
+          while ((s as any).greeted && b.length >= 2 && b.length >= 2 + b[1]!) {
+            frames.push({ flags: b[0]!, body: b.subarray(2, 2 + b[1]!).toString("latin1") });
+            b = b.subarray(2 + b[1]!);
+          }
+          s.data = b;
+        },
+      },
+    });
+    try {
+      const sub = track(new Subscriber());
+      sub.connect(`tcp://127.0.0.1:${listener.port}`);
+      sub.subscribe("x");
+      await until(() => frames.some((f) => f.flags === 0));
+      expect(frames.find((f) => f.flags === 0)).toEqual({ flags: 0, body: "\x01x" });
+      expect(frames.find((f) => f.flags === 4)!.body.slice(1, 6)).toBe("READY");
+    } finally {
+      listener.stop(true);
+    }
+
+    // a raw "3.0 SUB" subscribing with a data frame to our PUB
+    const pub = await bound(new Publisher());
+    const chunks: Buffer[] = [];
+    const raw = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: Number(pub.lastEndpoint!.split(":").pop()),
+      socket: { data: (_s, d) => void chunks.push(Buffer.from(d)) },
+    });
+    try {
+      raw.write(Buffer.concat([g30, readyFrame({ "Socket-Type": "SUB" }), encodeFrame(Buffer.from("\x01ne"))]));
+      await until(async () => {
+        await pub.send(["news", "n"]);
+        await Bun.sleep(5);
+        return Buffer.concat(chunks).includes(Buffer.from("news"));
+      });
+    } finally {
+      raw.end();
+    }
+  });
+
+  it("works over ipc:// (unix sockets)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zmq-ipc-"));
+    try {
+      const rep = track(new Reply());
+      await rep.bind(`ipc://${dir}/s.sock`);
+      void echoServer(rep);
+      const req = track(new Request());
+      req.connect(`ipc://${dir}/s.sock`);
+      await req.send("over ipc");
+      expect(str(await req.receive())).toEqual(["re", "over ipc"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("close() with linger flushes queued messages", async () => {
+    const pull = await bound(new Pull({ receiveTimeout: 3000 }));
+    const push = new Push({ linger: 2000 });
+    push.connect(pull.lastEndpoint!);
+    const big = Buffer.alloc(64 * 1024, 7);
+    for (let i = 0; i < 200; i++) await push.send([`${i}`, big]); // 12.8 MB, more than the kernel buffers
+    push.close();
+    for (let i = 0; i < 200; i++) expect((await pull.receive())[0]!.toString()).toBe(`${i}`);
   });
 });
