@@ -87,7 +87,7 @@ describe.skipIf(!hasPyzmq)("interop with libzmq (pyzmq)", () => {
 
   it("libzmq SUB sends SUBSCRIBE as a command frame to a 3.1 peer", async () => {
     const commands: string[] = [];
-    const listener = Bun.listen({
+    const listener = Bun.listen<any>({
       hostname: "127.0.0.1",
       port: 0,
       socket: {

@@ -359,7 +359,7 @@ describe("ZMTP 3.0 peers, ipc, linger", () => {
     const frames: { flags: number; body: string }[] = [];
     const g30 = encodeGreeting();
     g30[11] = 0;
-    const listener = Bun.listen({
+    const listener = Bun.listen<any>({
       hostname: "127.0.0.1",
       port: 0,
       socket: {

@@ -58,3 +58,24 @@ export function toParts(frames: Frame | Frame[]): Buffer[] {
   }
   return [toBuffer(frames)];
 }
+
+/** Reject option values that would make the socket unbounded or nonsensical. */
+export function validateOptions(o: Required<Omit<SocketOptions, "routingId">> & { routingId?: unknown }): void {
+  const positive = ["sendHighWaterMark", "receiveHighWaterMark", "maxMessageSize"] as const;
+  for (const k of positive) {
+    if (!Number.isSafeInteger(o[k]) || o[k] <= 0) throw new ZmtpError("EINVAL", `${k} must be a positive integer (got ${o[k]})`);
+  }
+  const timeouts = ["receiveTimeout", "sendTimeout"] as const;
+  for (const k of timeouts) {
+    if (typeof o[k] !== "number" || Number.isNaN(o[k]) || o[k] < -1) throw new ZmtpError("EINVAL", `${k} must be -1 or >= 0`);
+  }
+  for (const k of ["linger", "reconnectInterval", "reconnectMaxInterval"] as const) {
+    if (typeof o[k] !== "number" || !(o[k] >= 0)) throw new ZmtpError("EINVAL", `${k} must be >= 0`);
+  }
+  if (o.routingId !== undefined && typeof o.routingId !== "string" && !Buffer.isBuffer(o.routingId)) {
+    throw new ZmtpError("EINVAL", "routingId must be a string or Buffer");
+  }
+  if (o.routingId !== undefined && (o.routingId as Buffer | string).length > 255) {
+    throw new ZmtpError("EINVAL", "routingId longer than 255 bytes");
+  }
+}

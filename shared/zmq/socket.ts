@@ -12,7 +12,7 @@ import { Connection, type ConnectionOwner } from "./connection.ts";
 import { formatTcp, parseEndpoint, type Endpoint } from "./endpoint.ts";
 import { ZmtpError } from "./errors.ts";
 import { Queue } from "./queue.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, type Frame, type SocketOptions } from "./options.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, validateOptions, type Frame, type SocketOptions } from "./options.ts";
 
 interface Dial {
   ep: Endpoint;
@@ -66,6 +66,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     options: SocketOptions = {},
   ) {
     for (const k of OPTION_KEYS) if (options[k] !== undefined) (this as any)[k] = options[k];
+    validateOptions(this);
   }
 
   get ownRoutingId(): Buffer | null {
