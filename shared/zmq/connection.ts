@@ -55,6 +55,7 @@ export class Connection {
   private unsent: Buffer | null = null;
   private flushScheduled = false;
   private timer: ReturnType<typeof setTimeout> | null;
+  private destroying = false;
 
   constructor(
     readonly owner: ConnectionOwner,
@@ -220,7 +221,18 @@ export class Connection {
   }
 
   private writeOut(out: Buffer): void {
-    const n = this.sock.write(out);
+    let n: number;
+    try {
+      n = this.sock.write(out);
+    } catch (e) {
+      // socket already gone: drop everything; the close handler (or this) ends it
+      this.unsent = null;
+      this.items = [];
+      this.flags = [];
+      this.itemsHead = 0;
+      queueMicrotask(() => this.destroy(new ZmtpError("EPROTO", "write failed", e)));
+      return;
+    }
     if (n < out.length) this.unsent = n > 0 ? out.subarray(n) : out;
   }
 
@@ -249,7 +261,8 @@ export class Connection {
 
   /** Close the connection (idempotent); the owner hears about it once. */
   destroy(err?: ZmtpError): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.destroying) return;
+    this.destroying = true;
     if (err && this.state !== "ready") this.flush(); // let a pending ERROR command out
     this.state = "closed";
     this.decoder.stop();

@@ -144,24 +144,33 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   }
 
   private bunHandlers(d: Dial | null) {
+    const conn = (s: BunSocket<any>) => s.data as Connection | undefined;
+    // Any unexpected throw costs the connection, never the process.
+    const guard = (s: BunSocket<any>, f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        conn(s)?.destroy(new ZmtpError("EPROTO", "internal error on connection", e));
+      }
+    };
     return {
-      open: (s: BunSocket<any>) => {
-        if (this.closed || d?.stopped) return void s.end();
-        s.setNoDelay?.(true);
-        const c = new Connection(this, s);
-        s.data = c;
-        this.conns.add(c);
-        if (d) {
-          d.conn = c;
-          this.dialOf.set(c, d);
-        }
-      },
-      data: (s: BunSocket<any>, chunk: Buffer) => (s.data as Connection | undefined)?.onData(chunk),
-      drain: (s: BunSocket<any>) => (s.data as Connection | undefined)?.onDrain(),
-      close: (s: BunSocket<any>) => (s.data as Connection | undefined)?.destroy(),
-      end: (s: BunSocket<any>) => (s.data as Connection | undefined)?.destroy(),
-      error: (s: BunSocket<any>, e: Error) =>
-        (s.data as Connection | undefined)?.destroy(new ZmtpError("EPROTO", "socket error", e)),
+      open: (s: BunSocket<any>) =>
+        guard(s, () => {
+          if (this.closed || d?.stopped) return void s.end();
+          s.setNoDelay?.(true);
+          const c = new Connection(this, s);
+          s.data = c;
+          this.conns.add(c);
+          if (d) {
+            d.conn = c;
+            this.dialOf.set(c, d);
+          }
+        }),
+      data: (s: BunSocket<any>, chunk: Buffer) => guard(s, () => conn(s)?.onData(chunk)),
+      drain: (s: BunSocket<any>) => guard(s, () => conn(s)?.onDrain()),
+      close: (s: BunSocket<any>) => guard(s, () => conn(s)?.destroy()),
+      end: (s: BunSocket<any>) => guard(s, () => conn(s)?.destroy()),
+      error: (s: BunSocket<any>, e: Error) => guard(s, () => conn(s)?.destroy(new ZmtpError("EPROTO", "socket error", e))),
     };
   }
 
