@@ -5,11 +5,11 @@
  * and close/linger. Socket types override the `protected` hooks.
  * @module
  */
-import { unlinkSync } from "node:fs";
-import type { Socket as BunSocket, SocketListener } from "bun";
+import type { SocketListener } from "bun";
 import type { SocketType } from "./compat.ts";
 import { Connection, type ConnectionOwner } from "./connection.ts";
-import { formatTcp, parseEndpoint, type Endpoint } from "./endpoint.ts";
+import { parseEndpoint, type Endpoint } from "./endpoint.ts";
+import { dial, listen, socketHandlers } from "./transport.ts";
 import { ZmtpError } from "./errors.ts";
 import { Queue } from "./queue.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, validateOptions, type Frame, type SocketOptions } from "./options.ts";
@@ -79,26 +79,10 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   async bind(endpoint: string): Promise<void> {
     this.checkOpen();
     const ep = parseEndpoint(endpoint, true);
-    const socket = this.bunHandlers(null);
-    let l: SocketListener<any>;
-    try {
-      if (ep.transport === "ipc") {
-        try {
-          unlinkSync(ep.path);
-        } catch {}
-        l = Bun.listen({ unix: ep.path, socket });
-        this.lastEndpoint = endpoint;
-      } else {
-        const tl = Bun.listen({ hostname: ep.host, port: ep.port, socket });
-        l = tl;
-        this.lastEndpoint = formatTcp(ep.host, tl.port);
-      }
-    } catch (e: any) {
-      const inUse = e?.code === "EADDRINUSE" || /in use/i.test(String(e?.message));
-      throw new ZmtpError(inUse ? "EADDRINUSE" : "EINVAL", `cannot bind ${endpoint}: ${e?.message ?? e}`, e);
-    }
-    this.listeners.set(this.lastEndpoint, l);
-    if (this.lastEndpoint !== endpoint) this.listeners.set(endpoint, l);
+    const [l, last] = listen(ep, endpoint, this.handlers(null));
+    this.lastEndpoint = last;
+    this.listeners.set(last, l);
+    if (last !== endpoint) this.listeners.set(endpoint, l);
   }
 
   async unbind(endpoint: string): Promise<void> {
@@ -129,11 +113,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   private dial(d: Dial): void {
     d.timer = null;
     if (d.stopped || this.closed) return;
-    const socket = this.bunHandlers(d);
-    const p = d.ep.transport === "ipc"
-      ? Bun.connect({ unix: d.ep.path, socket })
-      : Bun.connect({ hostname: d.ep.host, port: d.ep.port, socket });
-    p.catch(() => this.redial(d));
+    dial(d.ep, this.handlers(d)).catch(() => this.redial(d));
   }
 
   private redial(d: Dial): void {
@@ -143,35 +123,18 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     if (this.reconnectMaxInterval > d.interval) d.interval = Math.min(d.interval * 2, this.reconnectMaxInterval);
   }
 
-  private bunHandlers(d: Dial | null) {
-    const conn = (s: BunSocket<any>) => s.data as Connection | undefined;
-    // Any unexpected throw costs the connection, never the process.
-    const guard = (s: BunSocket<any>, f: () => void) => {
-      try {
-        f();
-      } catch (e) {
-        conn(s)?.destroy(new ZmtpError("EPROTO", "internal error on connection", e));
+  private handlers(d: Dial | null) {
+    return socketHandlers((s) => {
+      if (this.closed || d?.stopped) return void s.end();
+      s.setNoDelay?.(true);
+      const c = new Connection(this, s);
+      s.data = c;
+      this.conns.add(c);
+      if (d) {
+        d.conn = c;
+        this.dialOf.set(c, d);
       }
-    };
-    return {
-      open: (s: BunSocket<any>) =>
-        guard(s, () => {
-          if (this.closed || d?.stopped) return void s.end();
-          s.setNoDelay?.(true);
-          const c = new Connection(this, s);
-          s.data = c;
-          this.conns.add(c);
-          if (d) {
-            d.conn = c;
-            this.dialOf.set(c, d);
-          }
-        }),
-      data: (s: BunSocket<any>, chunk: Buffer) => guard(s, () => conn(s)?.onData(chunk)),
-      drain: (s: BunSocket<any>) => guard(s, () => conn(s)?.onDrain()),
-      close: (s: BunSocket<any>) => guard(s, () => conn(s)?.destroy()),
-      end: (s: BunSocket<any>) => guard(s, () => conn(s)?.destroy()),
-      error: (s: BunSocket<any>, e: Error) => guard(s, () => conn(s)?.destroy(new ZmtpError("EPROTO", "socket error", e))),
-    };
+    });
   }
 
   // ---- ConnectionOwner ----------------------------------------------------
