@@ -337,6 +337,22 @@ describe("hostile peers", () => {
     expect(str(await req.receive())).toEqual(["re", "ok"]);
   });
 
+  it("drops a peer that disconnects mid-frame without affecting others", async () => {
+    const rep = await bound(new Reply());
+    void echoServer(rep);
+    const bad = await raw(rep.lastEndpoint!);
+    bad.sock.write(Buffer.concat([encodeGreeting(), readyFrame({ "Socket-Type": "REQ" })]));
+    bad.sock.write(encodeFrame(Buffer.alloc(0), 1));
+    bad.sock.write(encodeFrame(Buffer.alloc(500)).subarray(0, 200));
+    bad.sock.end();
+    await bad.closed;
+    await until(() => (rep as any).conns.size === 0);
+    const req = track(new Request());
+    req.connect(rep.lastEndpoint!);
+    await req.send("after");
+    expect(str(await req.receive())).toEqual(["re", "after"]);
+  });
+
   it("refuses an incompatible socket type with an ERROR command", async () => {
     const rep = await bound(new Reply());
     const bad = await raw(rep.lastEndpoint!);

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Connection } from "./connection.ts";
+import { ZmtpError } from "./errors.ts";
 import type { Frame, SocketOptions } from "./options.ts";
 import { ZSocket } from "./socket.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -66,6 +67,11 @@ export class Publisher extends ZSocket {
     if (n <= 0) this.holders.delete(k);
     else this.holders.set(k, n);
     if (n <= 0 || explicit) this.notify(false, topic, n <= 0, c);
+  }
+
+  override receive(): Promise<Buffer[]> {
+    if (this.type === "PUB") return Promise.reject(new ZmtpError("EFSM", "PUB sockets cannot receive"));
+    return super.receive();
   }
 
   /** Subscription change hook (XPUB reports them). */
