@@ -1,12 +1,14 @@
 /**
  * The broker: clients' REQ/DEALER sockets connect to its ROUTER (5555),
  * servers connect to its DEALER (5556), which spreads requests round-robin.
+ * Prints one line per request and reply it forwards (`--quiet`: nothing).
  * @module
  */
 import cac from "cac";
 import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
 import { resolveEndpoints } from "../shared/config.ts";
-import { Dealer, proxy, Router } from "../shared/zmq/index.ts";
+import { brokerTap, relay } from "../shared/relay.ts";
+import { Dealer, Router } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("broker"));
 cli.help();
@@ -25,7 +27,7 @@ try {
     frontend.close();
     backend.close();
   });
-  await proxy(frontend, backend);
+  await relay(frontend, backend, options.quiet ? undefined : brokerTap(log));
 } catch (e) {
   die("broker", e);
 }

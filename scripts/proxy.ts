@@ -1,12 +1,14 @@
 /**
  * The pub-sub proxy: publishers (servers) connect to its XSUB (5557),
  * subscribers to its XPUB (5558); subscriptions flow up, publications down.
+ * Prints one line per publication and per (un)subscription (`--quiet`: nothing).
  * @module
  */
 import cac from "cac";
 import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
 import { resolveEndpoints } from "../shared/config.ts";
-import { proxy, XPublisher, XSubscriber } from "../shared/zmq/index.ts";
+import { proxyTap, relay } from "../shared/relay.ts";
+import { XPublisher, XSubscriber } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("proxy"));
 cli.help();
@@ -25,7 +27,7 @@ try {
     xsub.close();
     xpub.close();
   });
-  await proxy(xsub, xpub);
+  await relay(xsub, xpub, options.quiet ? undefined : proxyTap(log));
 } catch (e) {
   die("proxy", e);
 }

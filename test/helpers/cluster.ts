@@ -26,6 +26,9 @@ export interface ClusterOptions {
   ref?: boolean;
   /** Extra flags for every role. */
   extraArgs?: string[];
+  /** Extra flags for the broker / the proxy only (e.g. `--quiet`). */
+  brokerArgs?: string[];
+  proxyArgs?: string[];
   /** ms to wait for each role to come up (default 15000). */
   readyTimeoutMs?: number;
 }
@@ -73,7 +76,7 @@ export class Cluster {
     const c = new Cluster(ports, dir, opts);
     try {
       const wantRef = opts.ref ?? false;
-      await Promise.all([c.startBroker(), c.startProxy(), wantRef ? c.startRef() : undefined]);
+      await Promise.all([c.startBroker(opts.brokerArgs), c.startProxy(opts.proxyArgs), wantRef ? c.startRef() : undefined]);
       for (const name of opts.servers ?? []) await c.startServer(name);
     } catch (e) {
       await c.stop();
@@ -106,13 +109,15 @@ export class Cluster {
 
   async startBroker(args: string[] = []): Promise<RoleProcess> {
     this.broker = spawnRole("broker", [...this.endpointArgs(), ...args]);
-    if (!args.includes("--quiet")) await this.broker.waitFor(READY.broker, this.readyTimeout);
+    if (args.includes("--quiet")) await waitForPort(this.ports.brokerBackend, this.readyTimeout, this.broker);
+    else await this.broker.waitFor(READY.broker, this.readyTimeout);
     return this.broker;
   }
 
   async startProxy(args: string[] = []): Promise<RoleProcess> {
     this.proxy = spawnRole("proxy", [...this.endpointArgs(), ...args]);
-    if (!args.includes("--quiet")) await this.proxy.waitFor(READY.proxy, this.readyTimeout);
+    if (args.includes("--quiet")) await waitForPort(this.ports.proxyXpub, this.readyTimeout, this.proxy);
+    else await this.proxy.waitFor(READY.proxy, this.readyTimeout);
     return this.proxy;
   }
 
