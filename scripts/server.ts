@@ -8,14 +8,18 @@ import cac from "cac";
 import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
 import { checkServerName } from "../shared/cluster/ref-registry.ts";
 import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
+import { ClockSync } from "../shared/server/clock-sync.ts";
+import { Election } from "../shared/server/election.ts";
 import { Membership } from "../shared/server/membership.ts";
 import { ServerNode } from "../shared/server/node.ts";
+import { StatusService } from "../shared/server/status-service.ts";
 
 const cli = commonOptions(cac("server"));
 cli.option("--name <name>", "server name (env SERVER_NAME, default server1)");
 cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_DIR, default ./data)");
 cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
 cli.option("--heartbeat-ms <ms>", "heartbeat and ref-list period in ms (env HEARTBEAT_MS, default 1000)");
+cli.option("--sync-ms <ms>", "period of the coordinator's Berkeley rounds in ms (env SYNC_MS, default 5000)");
 cli.help();
 const { options } = cli.parse();
 if (options.help) process.exit(0);
@@ -37,6 +41,12 @@ try {
   if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
   const membership = new Membership(node, { heartbeatMs });
   node.use(membership);
+  const election = new Election(node, membership);
+  node.use(election);
+  const syncMs = Number(options.syncMs ?? process.env.SYNC_MS ?? 5000);
+  if (!(syncMs > 0)) throw new Error(`--sync-ms must be a positive number, got ${options.syncMs}`);
+  node.use(new ClockSync(node, election, { syncMs }));
+  node.use(new StatusService(node, membership, election));
   exitOnSignals(() => node.stop());
   await node.start();
 } catch (e) {

@@ -1,0 +1,192 @@
+/**
+ * Physical clock synchronisation between servers.
+ *
+ * - Peer service `clock`: `{time}`, this server's wall-clock reading.
+ * - Peer service `clock-adjust` (extension): `{adjustMs, name}` from the
+ *   coordinator; shifts this server's clock by `adjustMs` and logs it.
+ * - Coordinator: a Berkeley round every `syncMs` (and soon after winning
+ *   the election): poll every live server's `clock` with its own clock on
+ *   both sides of the round trip, let {@link berkeleyRound} average the
+ *   offsets, apply its own adjustment and send each server its own.
+ * - Follower: after every `everyMessages` client requests handled, ask the
+ *   coordinator `clock` and correct by Cristian's method. A coordinator that
+ *   does not answer is reported to the election.
+ *
+ * @module
+ */
+import { berkeleyRound, cristianCorrection, type ClockReading } from "../cluster/berkeley.ts";
+import { RpcClient } from "../rpc-client.ts";
+import type { Election } from "./election.ts";
+import type { Component, ServerNode } from "./node.ts";
+
+/** Options for {@link ClockSync}. */
+export interface ClockSyncOptions {
+  /** Period of the coordinator's Berkeley rounds in ms (default 5000). */
+  syncMs?: number;
+  /** Followers ask the coordinator `clock` after this many handled requests (default 10). */
+  everyMessages?: number;
+  /** Timeout of one `clock` poll in ms (default 1000). */
+  pollTimeoutMs?: number;
+}
+
+/** Largest adjustment a server accepts in one step (one hour). */
+export const MAX_ADJUST_MS = 3_600_000;
+
+/** Keeps this server's wall clock in step with the others. */
+export class ClockSync implements Component {
+  private readonly syncMs: number;
+  private readonly everyMessages: number;
+  private readonly pollTimeoutMs: number;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private soon: ReturnType<typeof setTimeout> | null = null;
+  private handled = 0;
+  private asking = false;
+  private inRound = false;
+  private readonly clients = new Map<string, RpcClient>();
+
+  constructor(
+    private readonly node: ServerNode,
+    private readonly election: Election,
+    opts: ClockSyncOptions = {},
+  ) {
+    this.syncMs = opts.syncMs ?? 5000;
+    this.everyMessages = opts.everyMessages ?? 10;
+    this.pollTimeoutMs = opts.pollTimeoutMs ?? 1000;
+    if (!(this.syncMs > 0) || !(this.everyMessages >= 1)) throw new RangeError("syncMs and everyMessages must be positive");
+  }
+
+  start(): void {
+    const { node } = this;
+    node.peerService("clock", () => ({ time: node.wall.now() }));
+    node.peerService("clock-adjust", (data) => this.onAdjust(data));
+    node.handledHooks.push(() => {
+      if (++this.handled < this.everyMessages) return;
+      this.handled = 0;
+      void this.askCoordinator();
+    });
+    this.election.changedHooks.push((coordinator) => {
+      if (coordinator !== node.name) return;
+      if (this.soon) clearTimeout(this.soon);
+      this.soon = setTimeout(() => void this.round(), 300);
+    });
+    this.timer = setInterval(() => void this.round(), this.syncMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private onAdjust(data: Record<string, unknown>): Record<string, unknown> {
+    const { adjustMs, name } = data;
+    if (typeof adjustMs !== "number" || !Number.isFinite(adjustMs) || Math.abs(adjustMs) > MAX_ADJUST_MS) {
+      throw new Error(`adjustMs must be a number within ±${MAX_ADJUST_MS}`);
+    }
+    const coordinator = this.election.coordinator;
+    if (typeof name === "string" && coordinator !== null && name !== coordinator) {
+      throw new Error(`adjustment from ${name} refused: the coordinator is ${coordinator}`);
+    }
+    this.apply(adjustMs, `Berkeley adjustment from ${typeof name === "string" ? name : "coordinator"}`);
+    return { offset: this.node.wall.offset };
+  }
+
+  private apply(deltaMs: number, why: string): void {
+    const wall = this.node.wall;
+    wall.adjust(Math.round(deltaMs)); // whole milliseconds, so timestamps stay integers
+    this.node.log.info(
+      `clock ${deltaMs >= 0 ? "+" : ""}${Math.round(deltaMs)} ms (${why}); offset now ${wall.offset} ms`,
+      this.node.clock.value,
+    );
+  }
+
+  /** One Berkeley round, if this server is the coordinator. */
+  private async round(): Promise<void> {
+    const { node } = this;
+    if (!this.election.isCoordinator || this.inRound) return;
+    this.inRound = true;
+    try {
+      const peers = node.livePeers.filter((p) => p.address);
+      const polled = await Promise.all(
+        peers.map(async (p): Promise<ClockReading | null> => {
+          const sentAt = node.wall.now();
+          try {
+            const reply = await this.client(p.name, p.address!).request("clock", {}, this.pollTimeoutMs);
+            const receivedAt = node.wall.now();
+            const time = reply.data.time;
+            return typeof time === "number" ? { name: p.name, time, sentAt, receivedAt } : null;
+          } catch {
+            return null;
+          }
+        }),
+      );
+      if (!this.election.isCoordinator) return;
+      const readings = polled.filter((r): r is ClockReading => r !== null);
+      const result = berkeleyRound(node.name, readings);
+      const offsets = result.offsets.map((o) => `${o.name} ${o.offsetMs.toFixed(1)}`).join(", ");
+      const dropped = result.discarded.map((d) => `${d.name} (${d.reason})`).join(", ");
+      node.log.info(
+        `Berkeley round: offsets [${offsets}]${dropped ? ` dropped [${dropped}]` : ""}; average ${result.averageOffsetMs.toFixed(1)} ms`,
+        node.clock.value,
+      );
+      for (const adj of result.adjustments) {
+        if (adj.name === node.name) {
+          this.apply(adj.adjustMs, "Berkeley round, own share");
+          continue;
+        }
+        const p = peers.find((q) => q.name === adj.name)!;
+        void this.client(p.name, p.address!)
+          .request("clock-adjust", { adjustMs: adj.adjustMs, name: node.name }, this.pollTimeoutMs)
+          .catch(() => {});
+      }
+    } finally {
+      this.inRound = false;
+    }
+  }
+
+  /** Follower: Cristian's correction against the coordinator. */
+  private async askCoordinator(): Promise<void> {
+    const { node, election } = this;
+    const coordinator = election.coordinator;
+    const address = election.coordinatorAddress();
+    if (this.asking || coordinator === null || coordinator === node.name || !address) return;
+    this.asking = true;
+    try {
+      const sentAt = node.wall.now();
+      let time: unknown;
+      try {
+        time = (await this.client(coordinator, address).request("clock", {}, this.pollTimeoutMs)).data.time;
+      } catch {
+        election.coordinatorUnreachable();
+        return;
+      }
+      const receivedAt = node.wall.now();
+      const c = cristianCorrection({ sentAt, receivedAt, time: time as number }, { maxRttMs: 200 });
+      if (!c.ok) {
+        node.log.info(`clock reading from ${coordinator} not used: ${c.reason}`, node.clock.value);
+        return;
+      }
+      this.apply(c.deltaMs, `Cristian against ${coordinator}, rtt ${c.rttMs} ms`);
+    } finally {
+      this.asking = false;
+    }
+  }
+
+  private client(name: string, address: string): RpcClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new RpcClient({
+        endpoint: address,
+        clock: this.node.clock,
+        peerName: name,
+        log: this.node.log,
+        timeoutMs: this.pollTimeoutMs,
+        retries: 0,
+        now: () => this.node.wall.now(),
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The Bully election, wired to real sockets: drives the pure {@link Bully}
+ * state machine from a timer, the ref's list, the `election` peer service
+ * and the `servers` topic, and carries out its actions.
+ *
+ * - Peer service `election`: answered `{election: "OK"}` unless the asker
+ *   (its name in `data.name`, an extension; foreign servers may omit it)
+ *   outranks us, in which case the reply is an error.
+ * - Topic `servers`: `{service: "election", data: {coordinator}}` feeds
+ *   `onAnnouncement`; the winner publishes it, and repeats it periodically.
+ * - Detection: the coordinator missing from the ref's list (confirmed by
+ *   asking it `clock` directly, so a restarted ref that has not yet heard
+ *   from everyone does not cause an election), or `coordinatorUnreachable()`
+ *   called by whoever failed to reach it (clock sync).
+ *
+ * The first election waits one membership period after the first list, so
+ * that the servers started together have registered and the PUB socket is
+ * connected to the proxy when the winner announces.
+ *
+ * @module
+ */
+import { Bully, type BullyAction } from "../cluster/bully.ts";
+import { TOPIC_SERVERS } from "../protocol.ts";
+import { RpcClient } from "../rpc-client.ts";
+import type { Membership } from "./membership.ts";
+import type { Component, PeerInfo, ServerNode } from "./node.ts";
+
+/** Options for {@link Election}; all in ms. */
+export interface ElectionOptions {
+  /** How often the state machine is ticked (default 100). */
+  tickMs?: number;
+  /** How long to wait for an OK after sending `election` (default 1000). */
+  electionTimeoutMs?: number;
+  /** After an OK, how long to wait for the winner's announcement (default 3000). */
+  announceTimeoutMs?: number;
+  /** The coordinator repeats its announcement this often (default 5000). */
+  reannounceMs?: number;
+  /** Delay before the first election, after the first list (default: the membership period). */
+  settleMs?: number;
+}
+
+/** Runs this server's part of the Bully election. */
+export class Election implements Component {
+  private bully: Bully | null = null;
+  private listed = false;
+  private readyAt = Infinity;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private probing = false;
+  private readonly clients = new Map<string, RpcClient>();
+  private readonly opts: Required<ElectionOptions>;
+  /** Run after each change of coordinator, with the new coordinator's name. */
+  readonly changedHooks: ((coordinator: string, previous: string | null) => void)[] = [];
+
+  constructor(
+    private readonly node: ServerNode,
+    private readonly membership: Membership,
+    opts: ElectionOptions = {},
+  ) {
+    this.opts = {
+      tickMs: opts.tickMs ?? 100,
+      electionTimeoutMs: opts.electionTimeoutMs ?? 1000,
+      announceTimeoutMs: opts.announceTimeoutMs ?? 3000,
+      reannounceMs: opts.reannounceMs ?? 5000,
+      settleMs: opts.settleMs ?? membership.heartbeatMs,
+    };
+  }
+
+  /** The current coordinator's name, or null while none is known. */
+  get coordinator(): string | null {
+    return this.bully?.coordinator ?? null;
+  }
+
+  get isCoordinator(): boolean {
+    return this.bully?.isCoordinator ?? false;
+  }
+
+  /** The coordinator's peer address from the ref's list, if known. */
+  coordinatorAddress(): string | undefined {
+    const c = this.coordinator;
+    return c === null ? undefined : this.membership.list.find((p) => p.name === c)?.address;
+  }
+
+  /** Someone could not reach the coordinator: hold an election. */
+  coordinatorUnreachable(): void {
+    const c = this.coordinator;
+    if (!this.bully || c === null || c === this.node.name) return;
+    this.node.log.info(`coordinator ${c} does not answer: election`, this.node.clock.value);
+    this.run(this.bully.onCoordinatorMissing(Date.now()));
+  }
+
+  start(): void {
+    this.node.peerService("election", (data) => this.onElectionRequest(data));
+    this.node.onTopic(TOPIC_SERVERS, (payload) => {
+      const c = payload.data?.coordinator;
+      if (payload.service !== "election" || typeof c !== "string" || c.length === 0 || c.length > 256) return;
+      if (this.bully) this.run(this.bully.onAnnouncement(c, Date.now()));
+    });
+    this.membership.rankHooks.push((rank) => this.onRank(rank));
+    this.membership.listedHooks.push((list) => this.onList(list));
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private onRank(rank: number): void {
+    const previous = this.bully;
+    if (previous && previous.rank === rank) return;
+    this.bully = new Bully({
+      self: this.node.name,
+      rank,
+      electionTimeoutMs: this.opts.electionTimeoutMs,
+      announceTimeoutMs: this.opts.announceTimeoutMs,
+      reannounceMs: this.opts.reannounceMs,
+    });
+    if (this.listed) this.bully.setPeers(this.membership.list);
+  }
+
+  private onList(list: PeerInfo[]): void {
+    if (!this.bully) return;
+    this.bully.setPeers(list);
+    if (!this.listed) {
+      this.listed = true;
+      this.readyAt = Date.now() + this.opts.settleMs;
+    }
+    const c = this.bully.coordinator;
+    if (c !== null && c !== this.node.name && !list.some((p) => p.name === c)) void this.confirmMissing(c);
+  }
+
+  /** The coordinator left the ref's list: ask it directly before holding an election. */
+  private async confirmMissing(coordinator: string): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const address = this.addressOf(coordinator);
+      if (address) {
+        try {
+          const reply = await this.client(coordinator, address).request("clock", {}, this.opts.electionTimeoutMs);
+          if (typeof reply.data.time === "number") return; // alive; the ref just has not heard from it
+        } catch {
+          // no answer: gone
+        }
+      }
+      if (this.bully && this.bully.coordinator === coordinator) {
+        this.node.log.info(`coordinator ${coordinator} left the ref's list: election`, this.node.clock.value);
+        this.run(this.bully.onCoordinatorMissing(Date.now()));
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private tick(): void {
+    if (!this.bully || !this.listed || Date.now() < this.readyAt) return;
+    this.run(this.bully.tick(Date.now()));
+  }
+
+  private onElectionRequest(data: Record<string, unknown>): Record<string, unknown> {
+    if (!this.bully) throw new Error("not ranked yet");
+    const from = typeof data.name === "string" ? data.name : "";
+    const actions = this.bully.onElectionRequest(from, Date.now());
+    const ok = actions.some((a) => a.type === "reply-ok");
+    // Our own election (if any) starts after the reply is on its way.
+    queueMicrotask(() => this.run(actions));
+    if (!ok) throw new Error(`${from} outranks ${this.node.name}`);
+    return { election: "OK" };
+  }
+
+  private run(actions: BullyAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case "send-election":
+          for (const name of a.to) void this.askElection(name);
+          break;
+        case "announce":
+          this.node.publish(TOPIC_SERVERS, "election", { coordinator: a.coordinator });
+          break;
+        case "coordinator-changed":
+          this.node.log.info(`coordinator: ${a.from ?? "none"} -> ${a.to}`, this.node.clock.value);
+          for (const h of this.changedHooks) h(a.to, a.from);
+          break;
+        case "reply-ok":
+          break; // answered by the peer service handler
+      }
+    }
+  }
+
+  private async askElection(name: string): Promise<void> {
+    const address = this.addressOf(name);
+    if (!address) return;
+    try {
+      const reply = await this.client(name, address).request("election", { name: this.node.name }, this.opts.electionTimeoutMs);
+      if (reply.data.election === "OK" && this.bully) this.run(this.bully.onOk(name, Date.now()));
+    } catch {
+      // no answer in time: counts as no OK
+    }
+  }
+
+  private addressOf(name: string): string | undefined {
+    return this.membership.list.find((p) => p.name === name)?.address;
+  }
+
+  private client(name: string, address: string): RpcClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new RpcClient({
+        endpoint: address,
+        clock: this.node.clock,
+        peerName: name,
+        log: this.node.log,
+        timeoutMs: this.opts.electionTimeoutMs,
+        retries: 0,
+        now: () => this.node.wall.now(),
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+}
