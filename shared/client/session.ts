@@ -1,0 +1,302 @@
+/**
+ * One logged-in chat user over the wire: requests through the broker
+ * (RpcClient: timeout, retry on a fresh socket, Lamport stamping, logging)
+ * and deliveries from the proxy (a SUB socket, topics compared exactly,
+ * Lamport clock merged, duplicates by id dropped). Shared by the interactive
+ * client and the bot; knows nothing about terminals.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { decode } from "../codec.ts";
+import { LamportClock } from "../lamport.ts";
+import type { Logger } from "../log.ts";
+import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../protocol.ts";
+import { RpcClient, RpcError } from "../rpc-client.ts";
+import { Subscriber } from "../zmq/index.ts";
+import { messageFromData, parseDelivery, type Delivery } from "./delivery.ts";
+import type { HistoryTarget } from "./commands.ts";
+
+/** The one error this layer throws: a refused request, or no server reachable. */
+export class ClientError extends Error {
+  override name = "ClientError";
+  constructor(
+    readonly code: "refused" | "unreachable" | "bad-reply" | "state",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface SessionOptions {
+  user: string;
+  /** Broker frontend (REQ) and proxy XPUB (SUB) endpoints to connect to. */
+  endpoints: { brokerFrontend: string; proxyXpub: string };
+  log?: Logger;
+  clock?: LamportClock;
+  /** ms to wait for one reply (default 2000). */
+  timeoutMs?: number;
+  /** Extra attempts after the first (default 2). */
+  retries?: number;
+  /** Called for every delivery on a topic this session listens to. */
+  onDelivery?: (d: Delivery) => void;
+}
+
+/** How many delivery ids are remembered to drop duplicates. */
+const SEEN_IDS = 2000;
+
+/** A fresh message id: 16 hex digits. */
+export function newMessageId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/** SUB socket that can tell whether it has a publisher (the proxy) connected. */
+class ChatSubscriber extends Subscriber {
+  get connected(): boolean {
+    return this.peers.length > 0;
+  }
+}
+
+export class ChatSession {
+  readonly user: string;
+  readonly clock: LamportClock;
+  /** Joined channels, in join order; the last one is current. */
+  readonly joined: string[] = [];
+  /** Last known lists, for completion and name resolution. */
+  readonly knownUsers = new Set<string>();
+  readonly knownChannels = new Set<string>();
+  private readonly rpc: RpcClient;
+  private readonly sub = new ChatSubscriber({ receiveHighWaterMark: 10_000, linger: 0 });
+  private readonly seen = new Set<string>();
+  private readonly pending = new Set<string>();
+  private readonly log?: Logger;
+  private readonly onDelivery: (d: Delivery) => void;
+  private loop: Promise<void> | null = null;
+  private closed = false;
+  private settleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: SessionOptions) {
+    this.user = opts.user;
+    this.clock = opts.clock ?? new LamportClock();
+    this.log = opts.log;
+    this.onDelivery = opts.onDelivery ?? (() => {});
+    this.rpc = new RpcClient({
+      endpoint: opts.endpoints.brokerFrontend,
+      clock: this.clock,
+      peerName: "broker",
+      log: opts.log,
+      timeoutMs: opts.timeoutMs ?? 2000,
+      retries: opts.retries ?? 2,
+    });
+  }
+
+  /** The current channel (the last joined), if any. */
+  get current(): string | undefined {
+    return this.joined[this.joined.length - 1];
+  }
+
+  /**
+   * Subscribes to the user's own topic, then logs in. Waits (bounded) for
+   * the SUB socket to reach the proxy first, so early deliveries are not lost.
+   */
+  async login(): Promise<void> {
+    this.sub.connect(this.opts.endpoints.proxyXpub);
+    this.sub.subscribe(this.user);
+    this.loop ??= this.receiveLoop();
+    await this.request("login", { user: this.user });
+    this.knownUsers.add(this.user);
+    await this.waitConnected(2000);
+  }
+
+  /** Joins a channel, creating it if needed; it becomes current. Returns whether it was created. */
+  async join(channel: string): Promise<boolean> {
+    let created = true;
+    try {
+      await this.request("channel", { channel });
+    } catch (e) {
+      if (!(e instanceof ClientError) || e.code !== "refused") throw e;
+      // Refused: fine if it exists already (or a retried request created it).
+      const list = await this.channels();
+      if (!list.includes(channel)) throw e;
+      created = false;
+    }
+    this.listen(channel);
+    return created;
+  }
+
+  /** Joins a channel known to exist, without asking the server; it becomes current. */
+  listen(channel: string): void {
+    this.knownChannels.add(channel);
+    const i = this.joined.indexOf(channel);
+    if (i >= 0) this.joined.splice(i, 1);
+    else this.sub.subscribe(channel);
+    this.joined.push(channel);
+  }
+
+  /** Leaves a joined channel (default the current one); returns its name. */
+  leave(channel = this.current): string {
+    if (channel === undefined) throw new ClientError("state", "not in a channel; /join one first");
+    const i = this.joined.indexOf(channel);
+    if (i < 0) throw new ClientError("state", `not in #${channel}`);
+    this.joined.splice(i, 1);
+    this.sub.unsubscribe(channel);
+    return channel;
+  }
+
+  /** Posts to the current channel. */
+  say(text: string): Promise<string> {
+    const ch = this.current;
+    if (ch === undefined) return Promise.reject(new ClientError("state", "not in a channel; /join #channel first"));
+    return this.publish(ch, text);
+  }
+
+  /** Posts to a channel; resolves with the message id once the server stored it. */
+  async publish(channel: string, text: string): Promise<string> {
+    const id = newMessageId();
+    const listening = this.joined.includes(channel);
+    if (listening) this.pending.add(id);
+    try {
+      await this.request("publish", { user: this.user, channel, message: text, id });
+    } catch (e) {
+      this.pending.delete(id);
+      this.wake();
+      throw e;
+    }
+    return id;
+  }
+
+  /** Sends a private message; resolves with its id once the server stored it. */
+  async message(dst: string, text: string): Promise<string> {
+    const id = newMessageId();
+    await this.request("message", { src: this.user, dst, message: text, id });
+    this.knownUsers.add(dst);
+    return id;
+  }
+
+  async users(): Promise<string[]> {
+    const r = await this.request("users");
+    const list = stringList(r.data.users);
+    for (const u of list) this.knownUsers.add(u);
+    return list;
+  }
+
+  async channels(): Promise<string[]> {
+    const r = await this.request("channels");
+    const list = stringList(r.data.channels);
+    for (const c of list) this.knownChannels.add(c);
+    return list;
+  }
+
+  /** Last `limit` messages of a channel or of the conversation with a user, oldest first. */
+  async history(target: HistoryTarget, limit = HISTORY_DEFAULT_LIMIT): Promise<Delivery[]> {
+    const q = "channel" in target ? { channel: target.channel } : { user: this.user, peer: target.user };
+    const r = await this.request("history", { ...q, limit });
+    const raw = Array.isArray(r.data.messages) ? r.data.messages : [];
+    return raw.map(messageFromData).filter((d): d is Delivery => d !== null);
+  }
+
+  /** Own channel posts not yet seen coming back from the proxy. */
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once every own post came back, or after `maxMs`. */
+  async settle(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (this.pending.size > 0 && Date.now() < deadline && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.settleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rpc.close();
+    this.sub.close();
+    this.wake();
+  }
+
+  /** Sends a request; resolves with the reply, rejects ClientError on an error reply or no reply. */
+  async request(service: string, data: Record<string, unknown> = {}): Promise<Envelope> {
+    let reply: Envelope;
+    try {
+      reply = await this.rpc.request(service, data);
+    } catch (e) {
+      if (e instanceof RpcError && e.code === "timeout") {
+        throw new ClientError("unreachable", `${e.message}; is a server running?`, { cause: e });
+      }
+      if (e instanceof RpcError && e.code === "closed") throw new ClientError("state", "session closed", { cause: e });
+      throw new ClientError("bad-reply", (e as Error)?.message ?? String(e), { cause: e });
+    }
+    const d = reply.data && typeof reply.data === "object" ? reply.data : ({} as Envelope["data"]);
+    if (d.status === "erro") {
+      const text = d.description ?? d.message ?? "request refused";
+      throw new ClientError("refused", `${service}: ${String(text)}`);
+    }
+    return { service: reply.service, data: d };
+  }
+
+  private async waitConnected(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (!this.sub.connected && !this.closed && Date.now() < deadline) await Bun.sleep(10);
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const parts of this.sub) {
+        if (parts.length !== 2) continue;
+        const topic = parts[0]!.toString("utf8");
+        let payload: unknown;
+        try {
+          payload = decode(parts[1]!);
+        } catch {
+          this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
+          continue;
+        }
+        const d = parseDelivery(topic, payload);
+        // Prefix matches of other topics (subscribed to `ana`, got `anabela`) and foreign payloads.
+        if (!d || !this.listensTo(d, topic)) continue;
+        this.clock.merge(d.clock);
+        this.log?.recv(`pub:${topic}`, payload, this.clock.value);
+        if (d.id !== undefined) {
+          if (this.seen.has(d.id)) continue;
+          this.remember(d.id);
+          if (this.pending.delete(d.id)) this.wake();
+        }
+        try {
+          this.onDelivery(d);
+        } catch (e) {
+          this.log?.error(`showing a delivery: ${(e as Error)?.message ?? e}`, this.clock.value);
+        }
+      }
+    } catch (e) {
+      if (!this.closed) this.log?.error(`subscription ended: ${(e as Error)?.message ?? e}`, this.clock.value);
+    }
+  }
+
+  private listensTo(d: Delivery, topic: string): boolean {
+    return d.kind === "private" ? topic === this.user : this.joined.includes(topic);
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
+  }
+
+  private wake(): void {
+    const ws = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const w of ws) w();
+  }
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
