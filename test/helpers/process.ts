@@ -1,5 +1,5 @@
 /**
- * Test harness: one spawned role process (`bun scripts/<role>.ts …`) with its
+ * Test harness: one spawned process (a role: `bun scripts/<role>.ts …`) with its
  * stdout/stderr captured line by line, waits on output lines, and a stop
  * that sends SIGTERM, then SIGKILL after a grace period.
  *
@@ -31,6 +31,8 @@ export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   /** Working directory (default the repository root). */
   cwd?: string;
+  /** Program to run (default bun, `process.execPath`), e.g. /usr/bin/python3 for a foreign peer. */
+  executable?: string;
 }
 
 /** A running (or finished) role process. */
@@ -48,7 +50,7 @@ export class RoleProcess {
   constructor(argv: string[], opts: SpawnOptions = {}) {
     this.label = opts.label ?? argv[0] ?? "process";
     this.proc = Bun.spawn({
-      cmd: [process.execPath, ...argv],
+      cmd: [opts.executable ?? process.execPath, ...argv],
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
       stdin: "ignore",
