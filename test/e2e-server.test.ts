@@ -5,7 +5,8 @@
  * three servers, and clean exits on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { encode } from "../shared/codec.ts";
+import { decode, encode } from "../shared/codec.ts";
+import { Dealer } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
 import type { TestClient } from "./helpers/chat-client.ts";
 
@@ -184,6 +185,25 @@ describe("bad input gets an erro reply and the server keeps serving", () => {
     const h = await c.request("history", { channel: "geral" });
     expect((h.data.messages as { message: string }[]).every((m) => m.message.length < 1000)).toBe(true);
     await stillServing();
+  });
+});
+
+describe("DEALER clients", () => {
+  it("are answered with or without the empty delimiter", async () => {
+    const d = new Dealer({ receiveTimeout: 5000, linger: 0 });
+    try {
+      d.connect(cluster.endpoint("brokerFrontend"));
+      await d.send(["", encode({ service: "login", data: { user: "dealer1", clock: 1 } })]);
+      const [delim, withDelim] = await d.receive();
+      expect(delim!.length).toBe(0);
+      expect(decode(withDelim!)).toMatchObject({ service: "login", data: { status: "sucesso" } });
+      await d.send([encode({ service: "channels", data: {} })]);
+      const bare = await d.receive();
+      expect(bare).toHaveLength(1);
+      expect(decode(bare[0]!)).toMatchObject({ service: "channels", data: { channels: expect.arrayContaining(["geral"]) } });
+    } finally {
+      d.close();
+    }
   });
 });
 

@@ -2,7 +2,13 @@
  * The server's side of the broker: requests arrive on a DEALER as
  * `[...envelope, "", body]` and are answered with the same envelope.
  * Requests are handled as they come, without waiting for earlier ones to be
- * replicated, so one slow acknowledgement does not hold up the rest.
+ * replicated, so one slow acknowledgement does not hold up the rest; at
+ * most {@link MAX_IN_FLIGHT} are open at once, after which reading pauses
+ * (the socket's high-water mark then pushes back on the broker).
+ *
+ * A DEALER client may leave out the empty delimiter: the message is then
+ * `[routing id, body]` (the broker's ROUTER adds the id) and the reply goes
+ * back the same way, without a delimiter.
  *
  * @module
  */
@@ -10,16 +16,36 @@ import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
 import type { ServerNode } from "./node.ts";
 
+/** Most client requests being answered at once. */
+export const MAX_IN_FLIGHT = 1000;
+
 /** Serves client requests until the node's backend socket closes. */
 export async function serveClients(node: ServerNode): Promise<void> {
-  for await (const frames of node.backend) void answer(node, frames);
+  let inFlight = 0;
+  let slotFreed: (() => void) | null = null;
+  for await (const frames of node.backend) {
+    inFlight++;
+    void answer(node, frames).finally(() => {
+      inFlight--;
+      slotFreed?.();
+      slotFreed = null;
+    });
+    if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFreed = r));
+  }
+}
+
+/** Splits `[...envelope, "", body]` (or `[id, body]` from a DEALER without delimiter). */
+export function splitEnvelope(frames: Buffer[]): { envelope: Buffer[]; body: Buffer[] } | null {
+  if (frames.length < 2) return null; // no routing id: nothing to route a reply to
+  const split = frames.findIndex((f, i) => i > 0 && f.length === 0);
+  const envelope = split < 0 ? frames.slice(0, 1) : frames.slice(0, split + 1);
+  return { envelope, body: frames.slice(envelope.length) };
 }
 
 async function answer(node: ServerNode, frames: Buffer[]): Promise<void> {
-  const split = frames.findIndex((f) => f.length === 0);
-  if (split < 0) return; // no envelope: nothing to route a reply to
-  const envelope = frames.slice(0, split + 1);
-  const body = frames.slice(split + 1);
+  const parts = splitEnvelope(frames);
+  if (!parts) return;
+  const { envelope, body } = parts;
   let reply: Envelope;
   try {
     reply = await handle(node, body);
