@@ -28,7 +28,8 @@ try {
   const name = checkServerName(String(options.name ?? process.env.SERVER_NAME ?? "server1"));
   const connect = resolveEndpoints(options, "connect");
   const endpoints = { ...connect, peer: toEndpoint("peer", options.peer ?? process.env.PEER ?? 5560, "bind") };
-  const skew = options.skew ?? process.env.SKEW_MS;
+  const skewFlag = options.skew ?? process.env.SKEW_MS;
+  const skew = Array.isArray(skewFlag) ? skewFlag.at(-1) : skewFlag; // a repeated flag: the last one wins
   const node = new ServerNode({
     name,
     dataDir: join(String(options.dataDir ?? process.env.DATA_DIR ?? "data"), name),

@@ -93,9 +93,9 @@ export class Membership implements Component {
       }
       this.registered = true;
       this.found();
+      this.node.log.info(`registered with the ref: rank ${rank}`, this.node.clock.value);
       if (rank !== this.rank) {
         this.rank = rank;
-        this.node.log.info(`registered with the ref: rank ${rank}`, this.node.clock.value);
         for (const h of this.rankHooks) h(rank);
       }
     } else {
