@@ -26,6 +26,7 @@ import { openStore, type ChatRecord, type Store } from "../store.ts";
 import { Dealer, Publisher, Router, Subscriber } from "../zmq/index.ts";
 import { serveClients } from "./client-endpoint.ts";
 import { servePeers } from "./peer-endpoint.ts";
+import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./topics.ts";
 
 export interface ServerNodeOptions {
@@ -100,7 +101,8 @@ export class ServerNode {
     this.endpoints = opts.endpoints;
     this.advertiseHost = opts.advertiseHost ?? "127.0.0.1";
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
-    this.store = openStore(opts.dataDir, opts.name);
+    // Records carry a per-database origin (see origin.ts), not the bare name.
+    this.store = openStore(opts.dataDir, resolveOrigin(opts.dataDir, opts.name));
     this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now() });
   }
 

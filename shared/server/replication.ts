@@ -1,0 +1,360 @@
+/**
+ * Replication: every server holds every record, and no acknowledged write
+ * is lost when any one server dies with its disk.
+ *
+ * The method is eager push with acknowledgement plus anti-entropy pull
+ * (version vectors, as in Bayou / Dynamo-style replicas), adapted to the
+ * course's `replication` topic:
+ *
+ * - Push: the records a request stored are published (batched per tick) on
+ *   topic `replication`; every other server applies them at once in one
+ *   transaction and acknowledges the seqs it now holds to the origin's peer
+ *   endpoint (`replicated`, batched, one request in flight per peer).
+ * - Ack rule: the client-endpoint awaits `commitHook`, which resolves once
+ *   `min(minReplicas, live peers)` other servers confirmed (AckTracker). A
+ *   write still unconfirmed after `resendMs` is pushed again directly by
+ *   peer request (`replicate`, whose reply is the ack), which covers lost
+ *   publications and a proxy that is down; after `ackTimeoutMs` the client
+ *   gets an `erro` ("retry"), never a false OK.
+ * - Pull: at start-up, whenever a new peer shows up, on a gap in the pushed
+ *   seqs, and every `syncMs`, vectors are compared with each live peer and
+ *   what is missing is fetched in pages (anti-entropy.ts).
+ * - Records applied from a peer are never re-published to users: the
+ *   origin delivered them.
+ *
+ * @module
+ */
+import type { RpcClient } from "../rpc-client.ts";
+import { StoreError, type ChatRecord } from "../store.ts";
+import { AckTracker } from "./ack-tracker.ts";
+import { pullFrom, servePullServices } from "./anti-entropy.ts";
+import type { Component, PeerInfo, ServerNode } from "./node.ts";
+import {
+  chunk,
+  MAX_ACK_RANGES,
+  mergeRanges,
+  parseAck,
+  parsePush,
+  ReplicationError,
+  toRanges,
+  type SeqRange,
+} from "./replication-wire.ts";
+import { TOPIC_REPLICATION } from "../protocol.ts";
+
+export interface ReplicationOptions {
+  /** Other servers that must hold a write before the client gets OK (default 1). */
+  minReplicas?: number;
+  /** Longest wait for those confirmations, in ms (default 1500). */
+  ackTimeoutMs?: number;
+  /** Anti-entropy period in ms (default 2000). */
+  syncMs?: number;
+  /** A write unconfirmed this long is pushed again by peer request (default 200 ms). */
+  resendMs?: number;
+  /** Records per fetched page (default 2000). */
+  pageSize?: number;
+}
+
+/** Most pushed records waiting to be applied; beyond it pushes are dropped and pulled later. */
+const MAX_INBOX = 50_000;
+
+interface PendingAck {
+  name: string;
+  origin: string;
+  ranges: SeqRange[];
+}
+
+export class Replication implements Component {
+  readonly tracker: AckTracker;
+  readonly syncMs: number;
+  readonly resendMs: number;
+  readonly pageSize: number;
+  /** Records applied from peers since start (pushed or pulled, new or not). */
+  applied = 0;
+  private running = false;
+  private pushedUpTo = 0;
+  private outbox: ChatRecord[] = [];
+  private outboxScheduled = false;
+  private inbox: { origin: string; name: string; address: string; records: ChatRecord[] }[] = [];
+  private inboxCount = 0;
+  private inboxScheduled = false;
+  private acksOut = new Map<string, PendingAck>();
+  private acksInFlight = new Set<string>();
+  private directInFlight = new Set<string>();
+  /** Where each origin's server can be reached (learnt from pushes and vectors). */
+  private originPeers = new Map<string, { name: string; address: string }>();
+  private knownPeers = new Set<string>();
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private syncTimer: ReturnType<typeof setInterval> | null = null;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private lastLow: number | undefined;
+  private readonly onPeers = (peers: PeerInfo[]) => this.peersChanged(peers);
+
+  constructor(
+    private readonly node: ServerNode,
+    opts: ReplicationOptions = {},
+  ) {
+    this.tracker = new AckTracker({ minReplicas: opts.minReplicas ?? 1, timeoutMs: opts.ackTimeoutMs ?? 1500 });
+    this.syncMs = opts.syncMs ?? 2000;
+    this.resendMs = opts.resendMs ?? 200;
+    this.pageSize = opts.pageSize ?? 2000;
+    for (const [k, v] of Object.entries({ syncMs: this.syncMs, resendMs: this.resendMs, pageSize: this.pageSize })) {
+      if (!(v > 0)) throw new ReplicationError(`${k} must be positive`);
+    }
+  }
+
+  /** This server's origin (its records' identity). */
+  get origin(): string {
+    return this.node.store.serverName;
+  }
+
+  start(): void {
+    const { node } = this;
+    this.running = true;
+    this.pushedUpTo = node.store.vector()[this.origin] ?? 0;
+    servePullServices(node, node.store, this.pageSize);
+    node.peerService("replicated", (data) => {
+      const ack = parseAck(data);
+      if (ack.origin === this.origin) this.tracker.ack(ack.from, ack.ranges);
+      return {};
+    });
+    node.peerService("replicate", (data) => {
+      const batch = parsePush(data);
+      this.learn(batch.origin, batch.from, batch.address);
+      const held = this.applyRecords(batch.records);
+      return { ranges: held.get(batch.origin) ?? [] };
+    });
+    node.onTopic(TOPIC_REPLICATION, (payload) => this.received(payload.service, payload.data));
+    node.commitHook = (records) => this.commit(records);
+    node.peersChangedHooks.push(this.onPeers);
+    this.peersChanged(node.livePeers);
+    this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
+    this.sweepTimer = setInterval(() => this.sweep(), this.resendMs);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const i = this.node.peersChangedHooks.indexOf(this.onPeers);
+    if (i >= 0) this.node.peersChangedHooks.splice(i, 1);
+    this.tracker.close();
+  }
+
+  /** The commit hook: push the new local records, resolve once enough peers hold them. */
+  commit(records: ChatRecord[]): Promise<void> {
+    let max = 0;
+    for (const r of records) {
+      if (r.origin !== this.origin) continue;
+      max = Math.max(max, r.seq);
+      if (r.seq > this.pushedUpTo) {
+        this.outbox.push(r);
+        this.pushedUpTo = r.seq;
+      }
+    }
+    if (this.outbox.length > 0 && !this.outboxScheduled) {
+      this.outboxScheduled = true;
+      setImmediate(() => this.flushOutbox());
+    }
+    return max === 0 ? Promise.resolve() : this.tracker.wait(max);
+  }
+
+  /** One anti-entropy round with every live peer (joins a round already running). */
+  syncNow(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.round();
+      } while (this.syncAgain && this.running);
+    })().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async round(): Promise<void> {
+    const peers = this.node.livePeers.filter((p) => p.address);
+    await Promise.all(
+      peers.map(async (p) => {
+        try {
+          const res = await pullFrom(this.node.store, this.client(p.name, p.address!), {
+            pageSize: this.pageSize,
+            apply: (recs) => this.applyAndAck(recs),
+            onVector: (v, origin) => {
+              this.tracker.ackUpTo(p.name, v[this.origin] ?? 0);
+              if (origin) this.learn(origin, p.name, p.address!);
+            },
+            running: () => this.running,
+          });
+          if (res.received > 0) this.node.log.info(`anti-entropy: ${res.received} records from ${p.name}`, this.node.clock.value);
+        } catch (e) {
+          if (this.running) this.node.log.info(`anti-entropy with ${p.name} failed: ${(e as Error).message}`, this.node.clock.value);
+        }
+      }),
+    );
+  }
+
+  private client(name: string, address: string): RpcClient {
+    return this.node.peerClient(name, address);
+  }
+
+  private peersChanged(peers: PeerInfo[]): void {
+    this.tracker.setLive(peers.map((p) => p.name));
+    const names = new Set(peers.map((p) => p.name));
+    const joined = [...names].some((n) => !this.knownPeers.has(n));
+    this.knownPeers = names;
+    if (joined && this.running) void this.syncNow();
+  }
+
+  private flushOutbox(): void {
+    this.outboxScheduled = false;
+    const records = this.outbox;
+    this.outbox = [];
+    if (!this.running) return;
+    for (const batch of chunk(records)) {
+      this.node.publish(TOPIC_REPLICATION, "replicate", {
+        from: this.node.name,
+        origin: this.origin,
+        address: this.node.peerAddress,
+        records: batch,
+      });
+    }
+  }
+
+  /** A publication on `replication`: queue it to be applied with whatever else arrived this tick. */
+  private received(service: string, data: unknown): void {
+    if (service !== "replicate") return;
+    let batch;
+    try {
+      batch = parsePush(data);
+    } catch (e) {
+      this.node.log.error((e as Error).message);
+      return;
+    }
+    if (batch.origin === this.origin || batch.from === this.node.name) return; // our own push, looped back
+    this.learn(batch.origin, batch.from, batch.address);
+    if (this.inboxCount + batch.records.length > MAX_INBOX) {
+      this.node.log.error(`replication: inbox full, ${batch.records.length} pushed records left to anti-entropy`);
+      return;
+    }
+    this.inbox.push({ origin: batch.origin, name: batch.from, address: batch.address, records: batch.records });
+    this.inboxCount += batch.records.length;
+    if (!this.inboxScheduled) {
+      this.inboxScheduled = true;
+      setImmediate(() => this.flushInbox());
+    }
+  }
+
+  private flushInbox(): void {
+    this.inboxScheduled = false;
+    const batches = this.inbox;
+    this.inbox = [];
+    this.inboxCount = 0;
+    if (!this.running) return;
+    let gap = false;
+    try {
+      this.applyAndAck(batches.flatMap((b) => b.records));
+      const vec = this.node.store.vector();
+      for (const b of batches) {
+        const low = b.records.reduce((m, r) => Math.min(m, r.seq), Infinity);
+        if (Number.isFinite(low) && (vec[b.origin] ?? 0) < low - 1) gap = true;
+      }
+    } catch (e) {
+      this.node.log.error(`replication: applying pushed records failed: ${(e as Error).message}`);
+      gap = true;
+    }
+    if (gap) void this.syncNow();
+  }
+
+  /** Applies records in one transaction, then acknowledges them to their origins. */
+  private applyAndAck(records: ChatRecord[]): void {
+    const held = this.applyRecords(records);
+    for (const [origin, ranges] of held) {
+      const peer = this.originPeers.get(origin);
+      if (peer && origin !== this.origin) this.queueAck(peer.address, peer.name, origin, ranges);
+    }
+  }
+
+  /** Stores records (one transaction); returns, per origin, the seqs now held. Malformed records are skipped. */
+  private applyRecords(records: ChatRecord[]): Map<string, SeqRange[]> {
+    const seqs = new Map<string, number[]>();
+    const store = this.node.store;
+    store.transaction(() => {
+      for (const r of records) {
+        try {
+          store.apply(r);
+        } catch (e) {
+          if (!(e instanceof StoreError)) throw e;
+          this.node.log.error(`replication: record refused: ${e.message}`);
+          continue;
+        }
+        let list = seqs.get(r.origin);
+        if (!list) seqs.set(r.origin, (list = []));
+        list.push(r.seq);
+      }
+    });
+    this.applied += records.length;
+    const out = new Map<string, SeqRange[]>();
+    for (const [o, list] of seqs) out.set(o, toRanges(list));
+    return out;
+  }
+
+  private learn(origin: string, name: string, address: string): void {
+    const known = this.originPeers.get(origin);
+    if (!known || known.address !== address || known.name !== name) this.originPeers.set(origin, { name, address });
+  }
+
+  private queueAck(address: string, name: string, origin: string, ranges: SeqRange[]): void {
+    let entry = this.acksOut.get(address);
+    if (!entry || entry.origin !== origin) {
+      entry = { name, origin, ranges: [] };
+      this.acksOut.set(address, entry);
+    }
+    mergeRanges(entry.ranges, ranges);
+    if (entry.ranges.length > MAX_ACK_RANGES) entry.ranges.splice(0, entry.ranges.length - MAX_ACK_RANGES);
+    this.pumpAcks(address);
+  }
+
+  private pumpAcks(address: string): void {
+    if (!this.running || this.acksInFlight.has(address)) return;
+    const entry = this.acksOut.get(address);
+    if (!entry) return;
+    this.acksOut.delete(address);
+    this.acksInFlight.add(address);
+    this.client(entry.name, address)
+      .request("replicated", { from: this.node.name, origin: entry.origin, ranges: entry.ranges }, this.tracker.timeoutMs)
+      .catch(() => {}) // the origin is gone or slow: its next sync reads our vector instead
+      .finally(() => {
+        this.acksInFlight.delete(address);
+        this.pumpAcks(address);
+      });
+  }
+
+  /** Timer: expire overdue waits; push writes stuck since the last tick directly to live peers. */
+  private sweep(): void {
+    this.tracker.expire();
+    const low = this.tracker.lowestPending;
+    const stuck = low !== undefined && low === this.lastLow;
+    this.lastLow = low;
+    if (!stuck || !this.running) return;
+    const records = this.node.store.since(this.origin, low - 1, this.pageSize);
+    const batch = chunk(records)[0];
+    if (!batch || batch.length === 0) return;
+    for (const p of this.node.livePeers) {
+      if (!p.address || this.directInFlight.has(p.name)) continue;
+      this.directInFlight.add(p.name);
+      this.client(p.name, p.address)
+        .request("replicate", { from: this.node.name, origin: this.origin, address: this.node.peerAddress, records: batch }, this.tracker.timeoutMs)
+        .then((reply) => {
+          const ranges = reply.data?.ranges;
+          if (Array.isArray(ranges)) this.tracker.ack(p.name, parseAck({ from: p.name, origin: this.origin, ranges }).ranges);
+        })
+        .catch(() => {})
+        .finally(() => this.directInFlight.delete(p.name));
+    }
+  }
+}
