@@ -11,7 +11,7 @@ type Cli = { option(raw: string, desc: string, config?: { default?: unknown }): 
 
 /** Adds the endpoint flags plus `--json` and `--quiet`. */
 export function commonOptions<T extends Cli>(cli: T): T {
-  registerEndpointOptions(cli);
+  registerEndpointOptions<Cli>(cli);
   cli.option("--json", "log one JSON object per line");
   cli.option("--quiet", "log nothing");
   return cli;

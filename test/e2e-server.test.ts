@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { decode, encode } from "../shared/codec.ts";
 import { Dealer } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
+import { spawnRole } from "./helpers/process.ts";
 import type { TestClient } from "./helpers/chat-client.ts";
 
 let cluster: Cluster;
@@ -276,6 +277,18 @@ describe("quiet broker and proxy", () => {
       expect(q.proxy!.output).toEqual([]);
     } finally {
       await q.stop();
+    }
+  });
+});
+
+describe("bad command line", () => {
+  it.each(["broker", "proxy"])("%s refuses an endpoint that is neither a port nor tcp://… with exit code 1", async (role) => {
+    const p = spawnRole(role, ["--broker-frontend", "nonsense", "--proxy-xsub", "nonsense"]);
+    try {
+      await p.waitFor(/'nonsense' is neither a port nor an endpoint/, 10_000, "stderr");
+      expect(await p.exited).toBe(1);
+    } finally {
+      await p.stop("SIGKILL");
     }
   });
 });
