@@ -44,7 +44,7 @@ export function timeOfDay(ms: number): string {
 
 /** Control characters in someone else's text would drive our terminal: show them escaped. */
 export function sanitize(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** One delivery (or history entry) as a line; `me` is highlighted. */
