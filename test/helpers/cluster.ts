@@ -46,7 +46,7 @@ export const READY = {
   broker: /clients on .*servers on/,
   proxy: /publishers on .*subscribers on/,
   server: /server \S+ up/,
-  ref: /ref|listening|up/i,
+  ref: /reference server on/,
 } as const;
 
 export class Cluster {
