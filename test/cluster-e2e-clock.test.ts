@@ -7,6 +7,7 @@
  * clearly when the ref is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { RpcClient } from "../shared/rpc-client.ts";
 import { Cluster } from "./helpers/cluster.ts";
 import { ControlPlane, settledOn, type Status } from "./cluster-e2e-helpers.ts";
 
@@ -50,6 +51,27 @@ describe("clock synchronisation", () => {
     expect(corrected.length).toBeGreaterThan(0);
     const s = await cp.until((s) => s.length === 3 && spread(s) < 50);
     expect(spread(s)).toBeLessThan(50);
+  });
+
+  it("refuses clock adjustments that are malformed or not from the coordinator", async () => {
+    const list = await cp.list();
+    const s1 = list.find((s) => s.name === "server1")!;
+    const peer = new RpcClient({ endpoint: s1.address!, clock: cp.clock, timeoutMs: 2000, retries: 0 });
+    try {
+      const before = ((await peer.request("status")).data as unknown as Status).offset;
+      for (const data of [{ adjustMs: "5", name: "server3" }, { adjustMs: 1e12, name: "server3" }, { adjustMs: 5, name: "intruder" }, { adjustMs: 5 }]) {
+        const r = await peer.request("clock-adjust", data);
+        expect(r.data.status).toBe("erro");
+        expect(typeof r.data.description).toBe("string");
+      }
+      const after = ((await peer.request("status")).data as unknown as Status).offset;
+      // Only the coordinator's own rounds may have moved it meanwhile, by a few ms at most.
+      expect(Math.abs(after - before)).toBeLessThan(50);
+      const clock = await peer.request("clock");
+      expect(typeof clock.data.time).toBe("number");
+    } finally {
+      peer.close();
+    }
   });
 
   it("shows each server's offset against the coordinator in the status tool", async () => {

@@ -2,8 +2,9 @@
  * Physical clock synchronisation between servers.
  *
  * - Peer service `clock`: `{time}`, this server's wall-clock reading.
- * - Peer service `clock-adjust` (extension): `{adjustMs, name}` from the
- *   coordinator; shifts this server's clock by `adjustMs` and logs it.
+ * - Peer service `clock-adjust` (extension): `{adjustMs, name}`; shifts
+ *   this server's clock by `adjustMs` and logs it, if `name` is the
+ *   coordinator this server knows (anyone else gets an error reply).
  * - Coordinator: a Berkeley round every `syncMs` (and soon after winning
  *   the election): poll every live server's `clock` with its own clock on
  *   both sides of the round trip, let {@link berkeleyRound} average the
@@ -85,10 +86,10 @@ export class ClockSync implements Component {
       throw new Error(`adjustMs must be a number within ±${MAX_ADJUST_MS}`);
     }
     const coordinator = this.election.coordinator;
-    if (typeof name === "string" && coordinator !== null && name !== coordinator) {
-      throw new Error(`adjustment from ${name} refused: the coordinator is ${coordinator}`);
+    if (typeof name !== "string" || name !== coordinator) {
+      throw new Error(`adjustment from ${String(name)} refused: the coordinator is ${coordinator ?? "not known"}`);
     }
-    this.apply(adjustMs, `Berkeley adjustment from ${typeof name === "string" ? name : "coordinator"}`);
+    this.apply(adjustMs, `Berkeley adjustment from ${name}`);
     return { offset: this.node.wall.offset };
   }
 
