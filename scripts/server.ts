@@ -11,6 +11,7 @@ import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
 import { ClockSync } from "../shared/server/clock-sync.ts";
 import { Election } from "../shared/server/election.ts";
 import { Membership } from "../shared/server/membership.ts";
+import { Replication } from "../shared/server/replication.ts";
 import { ServerNode } from "../shared/server/node.ts";
 import { StatusService } from "../shared/server/status-service.ts";
 
@@ -20,6 +21,9 @@ cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_
 cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
 cli.option("--heartbeat-ms <ms>", "heartbeat and ref-list period in ms (env HEARTBEAT_MS, default 1000)");
 cli.option("--sync-ms <ms>", "period of the coordinator's Berkeley rounds in ms (env SYNC_MS, default 5000)");
+cli.option("--min-replicas <n>", "other servers that must hold a write before it is acknowledged (env MIN_REPLICAS, default 1)");
+cli.option("--anti-entropy-ms <ms>", "period of replica catch-up rounds in ms (env ANTI_ENTROPY_MS, default 2000)");
+cli.option("--ack-timeout-ms <ms>", "longest wait for replicas before a write is refused with 'retry' (env ACK_TIMEOUT_MS, default 1500)");
 cli.help();
 const { options } = cli.parse();
 if (options.help) process.exit(0);
@@ -38,6 +42,18 @@ try {
     log: loggerFor("server", name, options),
     skewMs: skew === undefined ? undefined : Number(skew),
   });
+  const positive = (flag: string, v: unknown, min = 1) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be an integer ≥ ${min}, got ${v}`);
+    return n;
+  };
+  node.use(
+    new Replication(node, {
+      minReplicas: positive("min-replicas", options.minReplicas ?? process.env.MIN_REPLICAS ?? 1, 0),
+      syncMs: positive("anti-entropy-ms", options.antiEntropyMs ?? process.env.ANTI_ENTROPY_MS ?? 2000),
+      ackTimeoutMs: positive("ack-timeout-ms", options.ackTimeoutMs ?? process.env.ACK_TIMEOUT_MS ?? 1500),
+    }),
+  );
   const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);
   if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
   const membership = new Membership(node, { heartbeatMs });

@@ -14,6 +14,7 @@
  */
 import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
+import type { ChatRecord } from "../store.ts";
 import type { ServerNode } from "./node.ts";
 
 /** Most client requests being answered at once. */
@@ -77,6 +78,27 @@ async function handle(node: ServerNode, body: Buffer[]): Promise<Envelope> {
     node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);
     node.sendPub(d.topic, d.payload);
   }
-  if (res.records.length > 0) await node.commitHook(res.records);
+  const written = res.records.length > 0 ? res.records : repeated(node, res.service, res.reply);
+  if (written.length > 0) {
+    try {
+      await node.commitHook(written);
+    } catch (e) {
+      // Stored here but not confirmed by enough replicas: tell the client to
+      // retry (the same id is deduplicated) rather than acknowledge it.
+      return errorReply(res.service, (e as Error).message, node.clock.tick(), now);
+    }
+  }
   return res.reply;
+}
+
+/**
+ * A publish/message answered OK without storing anything repeats an id
+ * already held: its acknowledgement waits on the held record's replication
+ * just as the first attempt's did.
+ */
+function repeated(node: ServerNode, service: string, reply: Envelope): ChatRecord[] {
+  if ((service !== "publish" && service !== "message") || reply.data.status !== "OK") return [];
+  const id = reply.data.id;
+  const held = typeof id === "string" ? node.store.get(id) : undefined;
+  return held ? [held] : [];
 }
