@@ -5,6 +5,8 @@ Usage: py_peer.py MODE ENDPOINT [ARG]
   req  ENDPOINT            connect REQ (heartbeats every 50 ms), stay idle 1 s, send "ping",
                            print the reply and whether libzmq saw a disconnect
   sub  ENDPOINT TOPIC      connect SUB, subscribe TOPIC, print the first message received
+  serve                    long-lived command peer: JSON-line commands on stdin, replies on
+                           stdout (the protocol is described in test/peers/command-peer.ts)
 Each line printed is JSON. Exits non-zero on timeout.
 """
 import json
@@ -14,7 +16,8 @@ import time
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-mode, endpoint = sys.argv[1], sys.argv[2]
+mode = sys.argv[1]
+endpoint = sys.argv[2] if len(sys.argv) > 2 else ""
 ctx = zmq.Context()
 TIMEOUT = 5000
 
@@ -58,5 +61,9 @@ elif mode == "sub":
     s.connect(endpoint)
     s.setsockopt(zmq.SUBSCRIBE, sys.argv[3].encode())
     out({"msg": dec(s.recv_multipart())})
+elif mode == "serve":
+    from py_serve import serve
+
+    serve(ctx)
 else:
     sys.exit("unknown mode " + mode)
