@@ -8,7 +8,7 @@
  */
 import cac from "cac";
 import kleur from "kleur";
-import { commonOptions, die, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die } from "../shared/cli.ts";
 import { execute } from "../shared/client/actions.ts";
 import { parseCommand } from "../shared/client/commands.ts";
 import { intFlag } from "../shared/client/flags.ts";
@@ -66,9 +66,13 @@ try {
   if (nameErr) die("client", new Error(nameErr));
 
   // Message log: every request/reply and delivery, one line each; dimmed on a TTY, hidden by --quiet.
-  const log = options.quiet || options.json
-    ? loggerFor("client", user, options)
-    : createLogger({ role: "client", name: user, color: false, write: (l) => print(color ? kleur.dim(l) : l) });
+  const log = createLogger({
+    role: "client",
+    name: user,
+    mode: options.quiet ? "quiet" : options.json ? "json" : "text",
+    color: false,
+    write: (l) => print(color ? kleur.dim(l) : l),
+  });
 
   session = new ChatSession({
     user,
