@@ -124,7 +124,8 @@ export class Cluster {
   /** Starts `scripts/ref.ts` (throws if it does not exist yet). */
   async startRef(args: string[] = []): Promise<RoleProcess> {
     if (!existsSync(join(ROOT, "scripts", "ref.ts"))) throw new Error("scripts/ref.ts does not exist");
-    this.ref = spawnRole("ref", [...this.endpointArgs(), ...args]);
+    // The ref keeps its ranks in the test's own data dir, never in the checkout.
+    this.ref = spawnRole("ref", [...this.endpointArgs(), "--data-dir", this.dataDir, ...args]);
     await waitForPort(this.ports.ref, this.readyTimeout, this.ref);
     return this.ref;
   }
