@@ -13,6 +13,7 @@
  * @module
  */
 import { Database } from "bun:sqlite";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DB_FILE } from "../store-sqlite.ts";
@@ -38,8 +39,7 @@ export function resolveOrigin(dataDir: string, name: string): string {
 
 /** A new origin for server `name`: its name and a creation stamp. */
 export function freshOrigin(name: string, now = Date.now()): string {
-  const rand = Math.floor(Math.random() * 36 ** 3).toString(36).padStart(3, "0");
-  return `${name}@${now.toString(36)}${rand}`;
+  return `${name}@${now.toString(36)}${randomBytes(3).toString("hex")}`;
 }
 
 /** The server name an origin belongs to. */
