@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
 import { RefRegistry } from "../shared/cluster/ref-registry.ts";
 import { decode, encode } from "../shared/codec.ts";
 import { resolveEndpoints } from "../shared/config.ts";
@@ -28,7 +28,7 @@ try {
   const log = loggerFor("ref", undefined, options);
   const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);
   if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
-  const dir = join(String(options.dataDir ?? process.env.DATA_DIR ?? "data"), "ref");
+  const dir = join(String(lastValue(options.dataDir) ?? process.env.DATA_DIR ?? "data"), "ref");
   mkdirSync(dir, { recursive: true });
   const registry = new RefRegistry({ path: join(dir, "ranks.db"), heartbeatTimeoutMs: 3 * heartbeatMs });
   const clock = new LamportClock();

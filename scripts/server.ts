@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
 import { checkServerName } from "../shared/cluster/ref-registry.ts";
 import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
 import { ClockSync } from "../shared/server/clock-sync.ts";
@@ -32,11 +32,10 @@ try {
   const name = checkServerName(String(options.name ?? process.env.SERVER_NAME ?? "server1"));
   const connect = resolveEndpoints(options, "connect");
   const endpoints = { ...connect, peer: toEndpoint("peer", options.peer ?? process.env.PEER ?? 5560, "bind") };
-  const skewFlag = options.skew ?? process.env.SKEW_MS;
-  const skew = Array.isArray(skewFlag) ? skewFlag.at(-1) : skewFlag; // a repeated flag: the last one wins
+  const skew = lastValue(options.skew ?? process.env.SKEW_MS);
   const node = new ServerNode({
     name,
-    dataDir: join(String(options.dataDir ?? process.env.DATA_DIR ?? "data"), name),
+    dataDir: join(String(lastValue(options.dataDir) ?? process.env.DATA_DIR ?? "data"), name),
     endpoints,
     advertiseHost: String(options.host ?? process.env.BBS_HOST ?? "127.0.0.1"),
     log: loggerFor("server", name, options),

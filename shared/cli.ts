@@ -44,3 +44,8 @@ export function die(role: string, e: unknown): never {
   console.error(`${role}: ${(e as Error)?.message ?? e}`);
   process.exit(1);
 }
+
+/** A flag's value; when the flag was given more than once, the last one wins. */
+export function lastValue(v: unknown): unknown {
+  return Array.isArray(v) ? v.at(-1) : v;
+}
