@@ -15,7 +15,8 @@
  * | subscribe | name, topic                   |             |
  * | send      | name, frames: FrameSpec[]     | (once sent) |
  * | recv      | name, timeout (ms)            | frames      |
- * | echo      | name (send back all received) |             |
+ * | echo      | name, tag? (send back every   |             |
+ * |           | message, tag appended if set) |             |
  * | close     | name                          |             |
  * | exit      |                               |             |
  *
@@ -54,6 +55,12 @@ export function frameBytes(f: FrameSpec): Buffer {
   return out;
 }
 
+/** Decode a short summary back to text ("hex:6869" -> "hi"). */
+export function text(s: string): string {
+  if (!s.startsWith("hex:")) throw new Error(`not a short frame: ${s}`);
+  return Buffer.from(s.slice(4), "hex").toString();
+}
+
 /** The summary a peer reports for a received frame. */
 export function summary(b: Uint8Array): string {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -78,6 +85,7 @@ export class CommandPeer {
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; op: string }>();
   private stderr = "";
   private nextName = 1;
+  private dead: Error | null = null;
 
   constructor(readonly kind: PeerKind) {
     const cmd = kind === "pyzmq" ? [PY, `${DIR}/py_peer.py`, "serve"] : ["node", `${DIR}/node_serve.cjs`];
@@ -106,6 +114,7 @@ export class CommandPeer {
       }
     }
     const err = new Error(`${this.kind} peer exited: ${this.stderr.slice(-2000)}`);
+    this.dead = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
@@ -113,6 +122,7 @@ export class CommandPeer {
   /** Send one command; resolves with the peer's answer. */
   call(op: string, fields: Record<string, unknown> = {}): Promise<any> {
     const id = this.nextId++;
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, op });
       this.proc.stdin.write(JSON.stringify({ id, op, ...fields }) + "\n");
@@ -159,8 +169,9 @@ export class PeerSocket {
   async recv(timeout = 5000): Promise<string[]> {
     return (await this.peer.call("recv", { name: this.name, timeout })).frames;
   }
-  echo(): Promise<void> {
-    return this.peer.call("echo", { name: this.name });
+  /** Send back every message received (with `tag` appended as a last frame if given). */
+  echo(tag?: string): Promise<void> {
+    return this.peer.call("echo", { name: this.name, ...(tag === undefined ? {} : { tag }) });
   }
   close(): Promise<void> {
     return this.peer.call("close", { name: this.name });

@@ -33,9 +33,9 @@ const summary = (b) =>
 const socks = new Map(); // name -> { s, chain }
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 
-async function echoLoop(s) {
+async function echoLoop(s, tag) {
   try {
-    for await (const msg of s) await s.send(msg);
+    for await (const msg of s) await s.send(tag === undefined ? msg : [...msg, Buffer.from(tag)]);
   } catch {
     // socket closed
   }
@@ -81,7 +81,7 @@ async function handle(cmd) {
       return await p;
     }
     case "echo":
-      void echoLoop(s);
+      void echoLoop(s, cmd.tag);
       return {};
     case "close":
       s.close();

@@ -41,6 +41,7 @@ class Sock:
         self.recvq = deque()  # (id, deadline)
         self.sendq = deque()  # (id or None, [bytes])
         self.echo = False
+        self.tag = None
 
 
 def serve(ctx):
@@ -92,6 +93,7 @@ def serve(ctx):
             return
         if op == "echo":
             sk.echo = True
+            sk.tag = cmd["tag"].encode() if "tag" in cmd else None
             return reply(rid)
         if op == "close":
             sk.s.close(0)
@@ -117,7 +119,7 @@ def serve(ctx):
                 rid, _ = sk.recvq.popleft()
                 reply(rid, frames=[summary(p) for p in msg])
             else:
-                sk.sendq.append((None, msg))
+                sk.sendq.append((None, msg if sk.tag is None else msg + [sk.tag]))
                 work(sk)
                 if sk.sendq:
                     return
