@@ -83,6 +83,25 @@ describe("AckTracker", () => {
     expect(t.pending).toBe(0);
   });
 
+  test("an everyone-wait needs every live peer, but settles for the quorum at its deadline", async () => {
+    const { t, advance } = tracker(1);
+    t.setLive(["b", "c"]);
+    const w = t.wait(1, true);
+    t.ack("b", [[1, 1]]);
+    expect(await state(w)).toBe("pending");
+    t.ack("c", [[1, 1]]);
+    expect(await state(w)).toBe("ok");
+    const late = t.wait(2, true);
+    t.ack("b", [[2, 2]]);
+    advance(100);
+    t.expire();
+    expect(await state(late)).toBe("ok");
+    const none = t.wait(3, true);
+    advance(100);
+    t.expire();
+    expect(none).rejects.toThrow(/retry/);
+  });
+
   test("close fails every pending wait", async () => {
     const { t } = tracker(1);
     t.setLive(["b"]);

@@ -9,6 +9,11 @@
  * deadline fails with ReplicationError, so a client is told "retry" rather
  * than "OK" for a write only one disk holds.
  *
+ * A wait may also ask for every live peer (`everyone`): logins and channel
+ * creations use it, so the client's next request, which the broker may hand
+ * to any server, finds them there. Such a wait still succeeds at its
+ * deadline if the quorum was reached; a slow peer delays it, never fails it.
+ *
  * Time is passed in (`now`), and `expire(now)` is called by the owner's
  * timer, so tests drive it with fake time.
  *
@@ -20,6 +25,7 @@ interface Waiter {
   seq: number;
   deadline: number;
   peers: Set<string>;
+  everyone: boolean;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -73,12 +79,12 @@ export class AckTracker {
   }
 
   /** Resolves once `seq` (of this server's origin) is held by enough peers; rejects at the deadline. */
-  wait(seq: number): Promise<void> {
+  wait(seq: number, everyone = false): Promise<void> {
     const peers = new Set<string>();
     for (const [p, f] of this.floor) if (f >= seq) peers.add(p);
-    if (peers.size >= this.required) return Promise.resolve();
+    if (peers.size >= this.wanted(everyone)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { seq, deadline: this.now() + this.timeoutMs, peers, resolve, reject };
+      const w: Waiter = { seq, deadline: this.now() + this.timeoutMs, peers, everyone, resolve, reject };
       let i = this.waiters.length;
       while (i > 0 && this.waiters[i - 1]!.seq > seq) i--;
       this.waiters.splice(i, 0, w);
@@ -106,7 +112,9 @@ export class AckTracker {
   expire(now = this.now()): void {
     const keep: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.deadline <= now) {
+      if (w.deadline <= now && w.everyone && w.peers.size >= this.required) {
+        w.resolve();
+      } else if (w.deadline <= now) {
         w.reject(new ReplicationError(`not yet on ${this.required} other server(s) after ${this.timeoutMs} ms; retry`));
       } else keep.push(w);
     }
@@ -120,13 +128,16 @@ export class AckTracker {
   }
 
   private settle(): void {
-    const need = this.required;
     const keep: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.peers.size >= need) w.resolve();
+      if (w.peers.size >= this.wanted(w.everyone)) w.resolve();
       else keep.push(w);
     }
     this.waiters = keep;
+  }
+
+  private wanted(everyone: boolean): number {
+    return everyone ? this.live.size : this.required;
   }
 
   private lowerBound(seq: number): number {

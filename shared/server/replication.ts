@@ -144,9 +144,11 @@ export class Replication implements Component {
   /** The commit hook: push the new local records, resolve once enough peers hold them. */
   commit(records: ChatRecord[]): Promise<void> {
     let max = 0;
+    let everyone = false;
     for (const r of records) {
       if (r.origin !== this.origin) continue;
       max = Math.max(max, r.seq);
+      if (r.kind === "login" || r.kind === "channel") everyone = true;
       if (r.seq > this.pushedUpTo) {
         this.outbox.push(r);
         this.pushedUpTo = r.seq;
@@ -156,7 +158,7 @@ export class Replication implements Component {
       this.outboxScheduled = true;
       setImmediate(() => this.flushOutbox());
     }
-    return max === 0 ? Promise.resolve() : this.tracker.wait(max);
+    return max === 0 ? Promise.resolve() : this.tracker.wait(max, everyone);
   }
 
   /** One anti-entropy round with every live peer (joins a round already running). */
