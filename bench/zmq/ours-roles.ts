@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       const msg = Buffer.alloc(Number(a ?? 64), 120);
       out({ ready: true });
       for (;;) {
-        for (let i = 0; i < 200; i++) await pub.send(msg);
+        for (let i = 0; i < 2000; i++) await pub.send(msg);
         await yieldIO();
       }
     }

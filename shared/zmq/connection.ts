@@ -4,7 +4,7 @@
  * Lifecycle (RFC 23/37): greeting (parsed incrementally) → NULL handshake
  * (READY exchange, RFC 23 §"The NULL Security Mechanism") → socket-type
  * compatibility check (ERROR + close when incompatible) → traffic.
- * Outgoing frames are batched into one write per microtask; whatever Bun's
+ * Outgoing frames are batched into one write per event-loop turn; whatever Bun's
  * `write` does not accept is kept and written on `drain`.
  * Any protocol violation closes this connection only; nothing is thrown out.
  * @module
@@ -177,7 +177,9 @@ export class Connection {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.unsent !== null) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
+    // a macrotask, not a microtask: a caller awaiting each send() in a loop
+    // would otherwise get one write (one syscall) per message
+    setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });
