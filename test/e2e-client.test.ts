@@ -52,7 +52,7 @@ describe("client with piped stdin", () => {
 
     expect(idx(/^\* logged in as ana/)).toBeGreaterThanOrEqual(0);
     expect(idx(/^\* joined #lobby \(new channel\)$/)).toBeGreaterThan(idx(/logged in/));
-    // The post comes back from the proxy as a delivery, with the time (and shows again in the history).
+    // The post shows once when acknowledged, with the time (and again in the history).
     const delivered = idx(/^\d\d:\d\d:\d\d \[#lobby\] ana: hello everyone$/);
     expect(delivered).toBeGreaterThan(0);
     expect(idx(/^\d\d:\d\d:\d\d \[pm\] ana → bob: psst$/)).toBeLessThan(idx(/history of #lobby/));
@@ -61,7 +61,7 @@ describe("client with piped stdin", () => {
     expect(c.grep(/^channels \(1\): lobby$/)).toHaveLength(1);
     expect(c.grep(/^\* history of #lobby: 1 message$/)).toHaveLength(1);
     expect(c.grep(/^\* history of conversation with bob: 1 message$/)).toHaveLength(1);
-    // The channel post shows twice (delivery + history), the pm twice (echo + history).
+    // The channel post shows twice (echo + history), the pm twice (echo + history).
     expect(c.grep(/\[#lobby\] ana: hello everyone$/)).toHaveLength(2);
     expect(c.grep(/\[pm\] ana → bob: psst$/)).toHaveLength(2);
     expect(c.grep(/^error: unknown command \/frobnicate; type \/help for the list$/)).toHaveLength(1);
@@ -74,7 +74,9 @@ describe("client with piped stdin", () => {
     // Every request and reply was logged too (one line each).
     expect(c.grep(/client\/ana -> broker publish/)).toHaveLength(1);
     expect(c.grep(/client\/ana <- broker publish\s+status=OK/)).toHaveLength(1);
-    expect(c.grep(/client\/ana <- pub:lobby publish/)).toHaveLength(1);
+    // Its own delivery may or may not make it: a subscription made just before
+    // the post can reach the publishers after it (the post shows from the ack).
+    expect(c.grep(/client\/ana <- pub:lobby publish/).length).toBeLessThanOrEqual(1);
 
     // Stored once, even though logged: bob's view of the history agrees.
     const h = await bob.request("history", { channel: "lobby", limit: 10 });

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { decode } from "../codec.ts";
 import { LamportClock } from "../lamport.ts";
 import type { Logger } from "../log.ts";
-import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../protocol.ts";
+import { HISTORY_DEFAULT_LIMIT, toMillis, type Envelope } from "../protocol.ts";
 import { RpcClient, RpcError } from "../rpc-client.ts";
 import { Subscriber } from "../zmq/index.ts";
 import { messageFromData, parseDelivery, type Delivery } from "./delivery.ts";
@@ -156,12 +156,22 @@ export class ChatSession {
     const id = newMessageId();
     const listening = this.joined.includes(channel);
     if (listening) this.pending.add(id);
+    let reply: Envelope;
     try {
-      await this.request("publish", { user: this.user, channel, message: text, id });
+      reply = await this.request("publish", { user: this.user, channel, message: text, id });
     } catch (e) {
       this.pending.delete(id);
       this.wake();
       throw e;
+    }
+    // Show our own post at once: a subscription made just before may not
+    // have reached the publishers yet, and then its delivery never comes.
+    // Whichever of the two arrives first is shown; the other is dropped by id.
+    if (listening && !this.seen.has(id)) {
+      this.remember(id);
+      if (this.pending.delete(id)) this.wake();
+      const { timestamp, clock } = reply.data;
+      this.onDelivery({ kind: "channel", channel, user: this.user, text, timestamp: toMillis(Number(timestamp) || Date.now()), clock: Number(clock) || 0, id });
     }
     return id;
   }
