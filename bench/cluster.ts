@@ -1,0 +1,197 @@
+/**
+ * The whole-cluster benchmark (`bun run bench`): ref, broker, proxy and 3
+ * servers as real processes on loopback (every one `--quiet`), driven by
+ * chat clients publishing to one channel with 10 subscribers listening, and
+ * the same load against the reference shape (libzmq's C proxies with 3
+ * pyzmq workers that store nothing), side by side.
+ *
+ * Figures: acknowledged publishes/s with 1, 16 and 64 clients (replicated:
+ * OK = on disk here and on one other server), the same with no replica wait
+ * and with one server alone; publish→delivery and ack latency p50/p99 at a
+ * fixed 1,000 msg/s; replication lag p50/p99 (accepted → stored on all);
+ * failover time (coordinator killed → new announcement); 1M messages:
+ * catch-up of an empty server, paging through history, server RSS.
+ *
+ * Usage: bun bench/cluster.ts [--quick] [--seconds N] [--records N]
+ * @module
+ */
+import cac from "cac";
+import { Cluster } from "../test/helpers/cluster.ts";
+import { bigHistory, type BigResult } from "./cluster/big-history.ts";
+import { measureFailover } from "./cluster/failover.ts";
+import { LagProbe } from "./cluster/lag.ts";
+import { startReference } from "./cluster/reference.ts";
+import { closeStatus, startServer, waitPeers, type BenchServer } from "./cluster/servers.ts";
+import { fmt, p50p99, rssOf } from "./cluster/stats.ts";
+import { primeSubscribers, runLoad, SendTimes, setupChat, Subscribers, type LoadResult, type Target } from "./cluster/traffic.ts";
+
+const cli = cac("bench");
+cli.option("--quick", "shorter runs, 200k records");
+cli.option("--seconds <n>", "seconds per throughput case");
+cli.option("--records <n>", "records for the catch-up / RSS part");
+cli.option("--skip <parts>", "comma-separated parts to skip: ours,nowait,single,reference,rate,failover,big");
+const { options } = cli.parse();
+const quick = Boolean(options.quick);
+const SECONDS = Number(options.seconds ?? (quick ? 3 : 6));
+const RATE_SECONDS = quick ? 4 : 10;
+const RECORDS = Number(options.records ?? (quick ? 200_000 : 1_000_000));
+const SUBSCRIBERS = 10;
+const CLIENTS = quick ? [1, 16] : [1, 16, 64];
+const skip = new Set(String(options.skip ?? "").split(",").filter(Boolean));
+const log = (s: string) => console.log(s);
+
+interface Row {
+  system: string;
+  clients: number;
+  perSecond: number;
+  ackP50: number;
+  ackP99: number;
+  errors: number;
+  deliveredPerSecond: number;
+  rss?: string;
+}
+const rows: Row[] = [];
+const rate: Record<string, { deliveryP50: number; deliveryP99: number; ackP50: number; ackP99: number; deliveries: number; expected: number }> = {};
+let lag: { p50: number; p99: number; n: number } | undefined;
+let failover: number[] = [];
+let big: BigResult | undefined;
+
+function rowOf(system: string, clients: number, r: LoadResult, delivered: number, rss?: string): Row {
+  const a = p50p99(r.ackLatencies);
+  const row = { system, clients, perSecond: r.acked / r.seconds, ackP50: a.p50, ackP99: a.p99, errors: r.errors, deliveredPerSecond: delivered / r.seconds, rss };
+  log(`  ${system}, ${clients} clients: ${row.perSecond.toFixed(0)} acked/s (ack p50 ${fmt(a.p50)} ms, p99 ${fmt(a.p99)} ms, ${r.errors} errors), ${row.deliveredPerSecond.toFixed(0)} deliveries/s${rss ? `, RSS ${rss}` : ""}`);
+  rows.push(row);
+  return row;
+}
+
+/** Closed-loop runs with 10 subscribers counting deliveries. */
+async function throughput(system: string, target: Target, clientCounts: number[], servers: BenchServer[] = []): Promise<void> {
+  const subs = new Subscribers(target, SUBSCRIBERS, "bench");
+  try {
+    await primeSubscribers(target, subs, "bench");
+    for (const n of clientCounts) {
+      const before = subs.received;
+      const r = await runLoad(target, { user: "bench", channel: "bench", clients: n, seconds: SECONDS, tag: `t${n}-` });
+      // Deliveries counted over the whole run (warm-up included), scaled to the measured window.
+      const delivered = ((subs.received - before) * SECONDS) / (SECONDS + 1);
+      const rss = servers.map((s) => fmt(rssOf(s.proc.pid)?.rssMb, 0)).join("/");
+      rowOf(system, n, r, delivered, servers.length ? `${rss} MB` : undefined);
+    }
+  } finally {
+    subs.close();
+  }
+}
+
+/** Fixed 1,000 msg/s: publish→delivery latency at the subscribers, ack latency, optionally replication lag. */
+async function fixedRate(system: string, target: Target, probe?: LagProbe): Promise<void> {
+  const subs = new Subscribers(target, SUBSCRIBERS, "bench");
+  try {
+    await primeSubscribers(target, subs, "bench");
+    const times = new SendTimes();
+    subs.timing = times;
+    probe?.start();
+    const r = await runLoad(target, { user: "bench", channel: "bench", clients: 8, seconds: RATE_SECONDS, rate: 1000, warmupMs: 0, times, tag: "r" });
+    await Bun.sleep(300);
+    subs.timing = null;
+    if (probe) {
+      const l = await probe.stop();
+      lag = { ...p50p99(l), n: l.length };
+    }
+    const d = p50p99(subs.latencies);
+    const a = p50p99(r.ackLatencies);
+    rate[system] = { deliveryP50: d.p50, deliveryP99: d.p99, ackP50: a.p50, ackP99: a.p99, deliveries: subs.latencies.length, expected: r.acked * SUBSCRIBERS };
+    log(`  ${system} at 1000 msg/s: publish→delivery p50 ${fmt(d.p50)} ms, p99 ${fmt(d.p99)} ms (${subs.latencies.length} deliveries); ack p50 ${fmt(a.p50)} ms, p99 ${fmt(a.p99)} ms, ${r.errors} errors`);
+    if (probe) log(`  replication lag (accepted → on all 3): p50 ${fmt(lag!.p50)} ms, p99 ${fmt(lag!.p99)} ms over ${lag!.n} records, ${probe.rounds} polls`);
+  } finally {
+    subs.close();
+  }
+}
+
+/** A cluster of `names` servers started with `args`. */
+async function withCluster(names: string[], args: string[], f: (target: Target, servers: BenchServer[], cluster: Cluster) => Promise<void>): Promise<void> {
+  const cluster = await Cluster.start({ ref: true, brokerArgs: ["--quiet"], proxyArgs: ["--quiet"], extraArgs: ["--quiet"] });
+  try {
+    const servers: BenchServer[] = [];
+    for (const n of names) servers.push(await startServer(cluster, n, args));
+    if (names.length > 1) await waitPeers(servers, names.length - 1);
+    const target = { frontend: cluster.endpoint("brokerFrontend"), xpub: cluster.endpoint("proxyXpub") };
+    await setupChat(target, "bench", "bench");
+    await f(target, servers, cluster);
+  } finally {
+    closeStatus(cluster);
+    await cluster.stop();
+  }
+}
+
+const started = performance.now();
+log(`cluster benchmark${quick ? " (quick)" : ""}: ${SECONDS} s per case, ${SUBSCRIBERS} subscribers, 1000 msg/s for ${RATE_SECONDS} s, ${RECORDS} records`);
+const THREE = ["server1", "server2", "server3"];
+
+if (!skip.has("ours") || !skip.has("rate") || !skip.has("failover")) {
+  log("ours: 3 servers, replicated (OK once on disk here and on 1 other server)");
+  await withCluster(THREE, [], async (target, servers, cluster) => {
+    if (!skip.has("ours")) await throughput("ours, replicated", target, CLIENTS, servers);
+    if (!skip.has("rate")) await fixedRate("ours", target, new LagProbe(servers));
+    if (!skip.has("failover")) {
+      failover = await measureFailover(cluster, quick ? 1 : 3);
+      log(`  failover (coordinator killed → new announcement): ${failover.map((t) => fmt(t, 0)).join(", ")} ms`);
+    }
+  });
+}
+if (!skip.has("nowait")) {
+  log("ours: 3 servers, no replica wait (--min-replicas 0: OK once on disk here; replication continues behind)");
+  await withCluster(THREE, ["--min-replicas", "0"], (target, servers) => throughput("ours, no replica wait", target, [16], servers));
+}
+if (!skip.has("single")) {
+  log("ours: 1 server alone (nothing to replicate)");
+  await withCluster(["server1"], [], (target, servers) => throughput("ours, 1 server", target, [16], servers));
+}
+if (!skip.has("reference")) {
+  log("reference: libzmq C proxies + 3 pyzmq REP workers storing nothing");
+  const ref = await startReference(3);
+  try {
+    await throughput("reference", ref.target, CLIENTS);
+    if (!skip.has("rate")) await fixedRate("reference", ref.target);
+  } finally {
+    await ref.stop();
+  }
+}
+if (!skip.has("big")) {
+  log(`${RECORDS} messages: catch-up, paging, RSS`);
+  big = await bigHistory(RECORDS, log);
+}
+
+// ---- summary ---------------------------------------------------------------
+const find = (system: string, clients: number) => rows.find((r) => r.system === system && r.clients === clients);
+const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : "n/a");
+log("\n## Throughput (closed loop, 10 subscribers)\n");
+log("| system | clients | acked publishes/s | ack p50 ms | ack p99 ms | errors | deliveries/s | server RSS MB |");
+log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+for (const r of rows) log(`| ${r.system} | ${r.clients} | ${r.perSecond.toFixed(0)} | ${fmt(r.ackP50)} | ${fmt(r.ackP99)} | ${r.errors} | ${r.deliveredPerSecond.toFixed(0)} | ${r.rss ?? ""} |`);
+log("\n## Fixed 1,000 msg/s (8 publishing clients, 10 subscribers)\n");
+log("| system | publish→delivery p50 ms | p99 ms | ack p50 ms | ack p99 ms | deliveries timed / expected |");
+log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const [k, v] of Object.entries(rate)) log(`| ${k} | ${fmt(v.deliveryP50)} | ${fmt(v.deliveryP99)} | ${fmt(v.ackP50)} | ${fmt(v.ackP99)} | ${v.deliveries} / ${v.expected} |`);
+log("\n## Targets\n");
+const ours16 = find("ours, replicated", 16);
+const best = Math.max(...rows.filter((r) => r.system === "ours, replicated").map((r) => r.perSecond), 0);
+const nowait = find("ours, no replica wait", 16);
+const single = find("ours, 1 server", 16);
+const ref16 = find("reference", 16);
+const check = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "NOT met");
+log(`- acknowledged publishes/s ≥ 5000: best ${best.toFixed(0)}/s (16 clients ${fmt(ours16?.perSecond, 0)}) → ${check(best ? best >= 5000 : undefined)}`);
+log(`- publish→delivery p99 < 5 ms at 1000 msg/s: ${fmt(rate.ours?.deliveryP99)} ms → ${check(rate.ours ? rate.ours.deliveryP99 < 5 : undefined)}`);
+log(`- replication costs at most half the throughput: replicated/no-wait ${ratio(ours16?.perSecond, nowait?.perSecond)}, replicated(3)/1 server ${ratio(ours16?.perSecond, single?.perSecond)} → ${check(ours16 && nowait ? ours16.perSecond >= nowait.perSecond / 2 : undefined)}`);
+log(`- replication lag p99 < 100 ms: ${fmt(lag?.p99)} ms → ${check(lag ? lag.p99 < 100 : undefined)}`);
+log(`- failover < 3 s: ${failover.map((t) => fmt(t, 0)).join(", ") || "n/a"} ms → ${check(failover.length ? failover.every((t) => t < 3000) : undefined)}`);
+if (big) {
+  log(`- catch-up of ${big.records} records < 60 s: ${big.catchUpSeconds.map((s) => fmt(s)).join(", ")} s → ${check(big.catchUpSeconds.every((s) => s < 60))}`);
+  log(`- server RSS < 150 MB with ${big.records} stored: ${big.rss.map((r) => `${r.name} ${fmt(r.rssMb, 0)} (peak ${fmt(r.peakMb, 0)})`).join(", ")} MB → ${check(big.rss.every((r) => r.peakMb < 150))}`);
+  log(`- paging ${big.pagedMessages} messages (${big.pages} pages of 1000): ${fmt(big.pageSeconds)} s`);
+}
+log("\n## Ours / reference\n");
+for (const n of CLIENTS) log(`- ${n} clients: ${ratio(find("ours, replicated", n)?.perSecond, find("reference", n)?.perSecond)} of the reference's acked/s`);
+if (rate.ours && rate.reference) log(`- publish→delivery p99 at 1000 msg/s: ours ${fmt(rate.ours.deliveryP99)} ms vs ${fmt(rate.reference.deliveryP99)} ms (${ratio(rate.ours.deliveryP99, rate.reference.deliveryP99)})`);
+if (ref16 && ours16) log(`- 16 clients ack p99: ours ${fmt(ours16.ackP99)} ms vs ${fmt(ref16.ackP99)} ms`);
+log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+process.exit(0);
