@@ -189,8 +189,11 @@ class SqliteStore implements Store {
     this.nVisible = Number(meta("count"));
   }
 
+  /**
+   * Runs `fn` in a transaction; inside another one (a group commit) it is a
+   * savepoint, so a failing write leaves the rest of the batch intact.
+   */
   transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
     try {
       return this.db.transaction(fn)();
     } catch (err) {

@@ -1,10 +1,14 @@
 /**
  * The server's side of the broker: requests arrive on a DEALER as
  * `[...envelope, "", body]` and are answered with the same envelope.
- * Requests are handled as they come, without waiting for earlier ones to be
- * replicated, so one slow acknowledgement does not hold up the rest; at
- * most {@link MAX_IN_FLIGHT} are open at once, after which reading pauses
- * (the socket's high-water mark then pushes back on the broker).
+ *
+ * Group commit: every request already queued on the socket is handled in
+ * one store transaction, so a burst of publishes costs one fsync, not one
+ * each. Once that transaction is committed, the batch's deliveries go out
+ * and each request awaits the replication policy on its own, so one slow
+ * acknowledgement does not hold up the rest. At most {@link MAX_IN_FLIGHT}
+ * requests are open at once, after which reading pauses (the socket's
+ * high-water mark then pushes back on the broker).
  *
  * A DEALER client may leave out the empty delimiter: the message is then
  * `[routing id, body]` (the broker's ROUTER adds the id) and the reply goes
@@ -12,6 +16,7 @@
  *
  * @module
  */
+import type { HandleResult } from "../chat-service.ts";
 import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
 import type { ChatRecord } from "../store.ts";
@@ -19,18 +24,35 @@ import type { ServerNode } from "./node.ts";
 
 /** Most client requests being answered at once. */
 export const MAX_IN_FLIGHT = 1000;
+/** Most requests handled in one transaction. */
+export const MAX_BATCH = 256;
+
+/** A request handled inside the batch's transaction, waiting for commit. */
+interface Handled {
+  envelope: Buffer[];
+  /** The reply to send now (bad input), or the service's result. */
+  reply?: Envelope;
+  result?: HandleResult;
+  written?: ChatRecord[];
+}
 
 /** Serves client requests until the node's backend socket closes. */
 export async function serveClients(node: ServerNode): Promise<void> {
+  const sock = node.backend;
   let inFlight = 0;
   let slotFreed: (() => void) | null = null;
-  for await (const frames of node.backend) {
-    inFlight++;
-    void answer(node, frames).finally(() => {
-      inFlight--;
-      slotFreed?.();
-      slotFreed = null;
-    });
+  const done = () => {
+    inFlight--;
+    slotFreed?.();
+    slotFreed = null;
+  };
+  while (!sock.closed) {
+    await sock.readable();
+    const batch: Buffer[][] = [];
+    for (let m; batch.length < MAX_BATCH && inFlight + batch.length < MAX_IN_FLIGHT && (m = sock.tryReceive()) !== null; ) batch.push(m);
+    if (batch.length === 0) continue;
+    inFlight += batch.length;
+    for (const p of handleBatch(node, batch)) void p.finally(done);
     if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFreed = r));
   }
 }
@@ -43,52 +65,85 @@ export function splitEnvelope(frames: Buffer[]): { envelope: Buffer[]; body: Buf
   return { envelope, body: frames.slice(envelope.length) };
 }
 
-async function answer(node: ServerNode, frames: Buffer[]): Promise<void> {
-  const parts = splitEnvelope(frames);
-  if (!parts) return;
-  const { envelope, body } = parts;
-  let reply: Envelope;
+/**
+ * Handles a batch of requests in one transaction, then publishes their
+ * deliveries and answers each once its records may be acknowledged.
+ * Returns one promise per request, settled once it was answered.
+ */
+function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
+  const now = () => node.wall.now();
+  const handled: Handled[] = [];
   try {
-    reply = await handle(node, body);
+    node.store.transaction(() => {
+      for (const frames of batch) {
+        const parts = splitEnvelope(frames);
+        if (!parts) continue;
+        handled.push(handleOne(node, parts.envelope, parts.body));
+      }
+    });
   } catch (e) {
-    reply = errorReply("error", `internal error: ${(e as Error).message}`, node.clock.tick(), () => node.wall.now());
+    // The commit failed: nothing of the batch is stored, so nothing is delivered or acknowledged.
+    for (const h of handled) {
+      if (h.result) h.reply = errorReply(h.result.service, `storage failed: ${(e as Error).message}; retry`, node.clock.tick(), now);
+    }
   }
-  node.log.send("broker", reply, node.clock.value);
-  await node.backend.send([...envelope, encode(reply)]).catch(() => {});
-  for (const h of node.handledHooks) h();
+  const out: Promise<void>[] = [];
+  for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve()); // no routing id: nothing to answer
+  for (const h of handled) {
+    if (h.reply) {
+      out.push(reply(node, h.envelope, h.reply));
+      continue;
+    }
+    const res = h.result!;
+    for (const d of res.deliveries) {
+      node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);
+      node.sendPub(d.topic, d.payload);
+    }
+    out.push(acknowledge(node, res, h.written!).then((r) => reply(node, h.envelope, r)));
+  }
+  return out;
 }
 
-async function handle(node: ServerNode, body: Buffer[]): Promise<Envelope> {
+/** Decodes and handles one request inside the batch's transaction. */
+function handleOne(node: ServerNode, envelope: Buffer[], body: Buffer[]): Handled {
   const now = () => node.wall.now();
   if (body.length !== 1) {
-    return errorReply("error", `a request is exactly one frame, got ${body.length}`, node.clock.tick(), now);
+    return { envelope, reply: errorReply("error", `a request is exactly one frame, got ${body.length}`, node.clock.tick(), now) };
   }
   let raw: unknown;
   try {
     raw = decode(body[0]!);
   } catch (e) {
-    return errorReply("error", `not a MessagePack map: ${(e as Error).message}`, node.clock.tick(), now);
+    return { envelope, reply: errorReply("error", `not a MessagePack map: ${(e as Error).message}`, node.clock.tick(), now) };
   }
-  node.clock.merge((raw as { data?: { clock?: unknown } } | null)?.data?.clock);
-  node.log.recv("broker", raw, node.clock.value);
-  const res = node.chat.handle(raw);
-  // Deliver at once (the message is durable here); acknowledge once the
-  // replication policy is satisfied.
-  for (const d of res.deliveries) {
-    node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);
-    node.sendPub(d.topic, d.payload);
+  try {
+    node.clock.merge((raw as { data?: { clock?: unknown } } | null)?.data?.clock);
+    node.log.recv("broker", raw, node.clock.value);
+    const result = node.chat.handle(raw);
+    const written = result.records.length > 0 ? result.records : repeated(node, result.service, result.reply);
+    return { envelope, result, written };
+  } catch (e) {
+    return { envelope, reply: errorReply("error", `internal error: ${(e as Error).message}`, node.clock.tick(), now) };
   }
-  const written = res.records.length > 0 ? res.records : repeated(node, res.service, res.reply);
-  if (written.length > 0) {
-    try {
-      await node.commitHook(written);
-    } catch (e) {
-      // Stored here but not confirmed by enough replicas: tell the client to
-      // retry (the same id is deduplicated) rather than acknowledge it.
-      return errorReply(res.service, (e as Error).message, node.clock.tick(), now);
-    }
+}
+
+/** The reply once the replication policy holds for what the request wrote (or `erro`, "retry"). */
+async function acknowledge(node: ServerNode, res: HandleResult, written: ChatRecord[]): Promise<Envelope> {
+  if (written.length === 0) return res.reply;
+  try {
+    await node.commitHook(written);
+    return res.reply;
+  } catch (e) {
+    // Stored here but not confirmed by enough replicas: tell the client to
+    // retry (the same id is deduplicated) rather than acknowledge it.
+    return errorReply(res.service, (e as Error).message, node.clock.tick(), () => node.wall.now());
   }
-  return res.reply;
+}
+
+async function reply(node: ServerNode, envelope: Buffer[], msg: Envelope): Promise<void> {
+  node.log.send("broker", msg, node.clock.value);
+  await node.backend.send([...envelope, encode(msg)]).catch(() => {});
+  for (const h of node.handledHooks) h();
 }
 
 /**
