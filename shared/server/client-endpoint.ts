@@ -27,6 +27,27 @@ export const MAX_IN_FLIGHT = 1000;
 /** Most requests handled in one transaction. */
 export const MAX_BATCH = 256;
 
+/**
+ * Other writes that join a batch's transaction (records pushed by peers),
+ * so one fsync covers them too: `stage` runs inside the transaction and
+ * returns what to do once it committed (`done(true)`) or failed
+ * (`done(false)`, nothing of it is stored).
+ */
+export type CommitParticipant = () => ((committed: boolean) => void) | undefined;
+
+const participants = new WeakMap<ServerNode, CommitParticipant[]>();
+
+/** Adds writes to every client batch's transaction; returns the function that removes them. */
+export function joinGroupCommit(node: ServerNode, p: CommitParticipant): () => void {
+  let list = participants.get(node);
+  if (!list) participants.set(node, (list = []));
+  list.push(p);
+  return () => {
+    const i = list.indexOf(p);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
+
 /** A request handled inside the batch's transaction, waiting for commit. */
 interface Handled {
   envelope: Buffer[];
@@ -73,6 +94,8 @@ export function splitEnvelope(frames: Buffer[]): { envelope: Buffer[]; body: Buf
 function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
   const now = () => node.wall.now();
   const handled: Handled[] = [];
+  const after: ((committed: boolean) => void)[] = [];
+  let committed = false;
   try {
     node.store.transaction(() => {
       for (const frames of batch) {
@@ -80,13 +103,19 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
         if (!parts) continue;
         handled.push(handleOne(node, parts.envelope, parts.body));
       }
+      for (const p of participants.get(node) ?? []) {
+        const done = p();
+        if (done) after.push(done);
+      }
     });
+    committed = true;
   } catch (e) {
     // The commit failed: nothing of the batch is stored, so nothing is delivered or acknowledged.
     for (const h of handled) {
       if (h.result) h.reply = errorReply(h.result.service, `storage failed: ${(e as Error).message}; retry`, node.clock.tick(), now);
     }
   }
+  for (const done of after) done(committed);
   const out: Promise<void>[] = [];
   for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve()); // no routing id: nothing to answer
   for (const h of handled) {

@@ -27,6 +27,7 @@
 import type { RpcClient } from "../rpc-client.ts";
 import { StoreError, type ChatRecord } from "../store.ts";
 import { AckTracker } from "./ack-tracker.ts";
+import { joinGroupCommit } from "./client-endpoint.ts";
 import { pullFrom, servePullServices } from "./anti-entropy.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
 import {
@@ -88,6 +89,7 @@ export class Replication implements Component {
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastLow: number | undefined;
+  private leaveGroupCommit: (() => void) | null = null;
   private readonly onPeers = (peers: PeerInfo[]) => this.peersChanged(peers);
 
   constructor(
@@ -126,6 +128,7 @@ export class Replication implements Component {
     });
     node.onTopic(TOPIC_REPLICATION, (payload) => this.received(payload.service, payload.data));
     node.commitHook = (records) => this.commit(records);
+    this.leaveGroupCommit = joinGroupCommit(node, () => this.stageInbox());
     node.peersChangedHooks.push(this.onPeers);
     this.peersChanged(node.livePeers);
     this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
@@ -134,6 +137,7 @@ export class Replication implements Component {
 
   stop(): void {
     this.running = false;
+    this.leaveGroupCommit?.();
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const i = this.node.peersChangedHooks.indexOf(this.onPeers);
@@ -251,30 +255,61 @@ export class Replication implements Component {
     }
   }
 
+  /** Applies the inbox in a transaction of its own (when no client batch took it first). */
   private flushInbox(): void {
     this.inboxScheduled = false;
+    let done: ((committed: boolean) => void) | undefined;
+    try {
+      this.node.store.transaction(() => {
+        done = this.stageInbox();
+      });
+    } catch (e) {
+      this.node.log.error(`replication: applying pushed records failed: ${(e as Error).message}`);
+      done?.(false);
+      return;
+    }
+    done?.(true);
+  }
+
+  /**
+   * Applies the pushed records waiting in the inbox inside the caller's
+   * transaction; the returned function acknowledges them once that
+   * transaction committed (or, if it failed, leaves them to anti-entropy).
+   */
+  private stageInbox(): ((committed: boolean) => void) | undefined {
     const batches = this.inbox;
     this.inbox = [];
     this.inboxCount = 0;
-    if (!this.running) return;
-    let gap = false;
+    if (!this.running || batches.length === 0) return undefined;
+    let held: Map<string, SeqRange[]>;
     try {
-      this.applyAndAck(batches.flatMap((b) => b.records));
-      const vec = this.node.store.vector();
-      for (const b of batches) {
-        const low = b.records.reduce((m, r) => Math.min(m, r.seq), Infinity);
-        if (Number.isFinite(low) && (vec[b.origin] ?? 0) < low - 1) gap = true;
-      }
+      held = this.applyRecords(batches.flatMap((b) => b.records));
     } catch (e) {
       this.node.log.error(`replication: applying pushed records failed: ${(e as Error).message}`);
-      gap = true;
+      return () => void this.syncNow();
     }
-    if (gap) void this.syncNow();
+    return (committed) => {
+      if (!committed) {
+        void this.syncNow();
+        return;
+      }
+      this.ackHeld(held);
+      const vec = this.node.store.vector();
+      const gap = batches.some((b) => {
+        const low = b.records.reduce((m, r) => Math.min(m, r.seq), Infinity);
+        return Number.isFinite(low) && (vec[b.origin] ?? 0) < low - 1;
+      });
+      if (gap) void this.syncNow();
+    };
   }
 
   /** Applies records in one transaction, then acknowledges them to their origins. */
   private applyAndAck(records: ChatRecord[]): void {
-    const held = this.applyRecords(records);
+    this.ackHeld(this.applyRecords(records));
+  }
+
+  /** Acknowledges committed records to their origins. */
+  private ackHeld(held: Map<string, SeqRange[]>): void {
     for (const [origin, ranges] of held) {
       const peer = this.originPeers.get(origin);
       if (peer && origin !== this.origin) this.queueAck(peer.address, peer.name, origin, ranges);
