@@ -8,7 +8,9 @@
  *
  * - Push: the records a request stored are published (batched per tick) on
  *   topic `replication`; every other server applies them at once in one
- *   transaction and acknowledges the seqs it now holds to the origin's peer
+ *   transaction (joining a client batch's transaction when one is open,
+ *   so one fsync covers both) and acknowledges the seqs it now holds, once
+ *   committed, to the origin's peer
  *   endpoint (`replicated`, batched, one request in flight per peer).
  * - Ack rule: the client-endpoint awaits `commitHook`, which resolves once
  *   `min(minReplicas, live peers)` other servers confirmed (AckTracker). A
