@@ -21,6 +21,7 @@ cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_
 cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
 cli.option("--heartbeat-ms <ms>", "heartbeat and ref-list period in ms (env HEARTBEAT_MS, default 1000)");
 cli.option("--sync-ms <ms>", "period of the coordinator's Berkeley rounds in ms (env SYNC_MS, default 5000)");
+cli.option("--fsync-always", "fsync every commit, even while other servers must hold each write first (env FSYNC_ALWAYS=1)");
 cli.option("--min-replicas <n>", "other servers that must hold a write before it is acknowledged (env MIN_REPLICAS, default 1)");
 cli.option("--anti-entropy-ms <ms>", "period of replica catch-up rounds in ms (env ANTI_ENTROPY_MS, default 2000)");
 cli.option("--ack-timeout-ms <ms>", "longest wait for replicas before a write is refused with 'retry' (env ACK_TIMEOUT_MS, default 1500)");
@@ -51,6 +52,7 @@ try {
       minReplicas: positive("min-replicas", options.minReplicas ?? process.env.MIN_REPLICAS ?? 1, 0),
       syncMs: positive("anti-entropy-ms", options.antiEntropyMs ?? process.env.ANTI_ENTROPY_MS ?? 2000),
       ackTimeoutMs: positive("ack-timeout-ms", options.ackTimeoutMs ?? process.env.ACK_TIMEOUT_MS ?? 1500),
+      fsyncAlways: Boolean(options.fsyncAlways) || process.env.FSYNC_ALWAYS === "1",
     }),
   );
   const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);

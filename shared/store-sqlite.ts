@@ -1,5 +1,6 @@
 /**
- * The `bun:sqlite` implementation of {@link Store}: WAL, synchronous=FULL,
+ * The `bun:sqlite` implementation of {@link Store}: WAL, synchronous=FULL
+ * (NORMAL while replicas back every write, see `setFsync`),
  * busy_timeout, statements prepared at open, a schema-version row that
  * refuses a mismatch, and indexes for every query (history pages never load
  * more than a page).
@@ -138,6 +139,7 @@ class SqliteStore implements Store {
   private vec = new Map<string, number>();
   private sum = 0n;
   private nVisible = 0;
+  private fsync = true;
   private s: Record<string, Statement>;
 
   constructor(db: Database, serverName: string) {
@@ -193,6 +195,12 @@ class SqliteStore implements Store {
    * Runs `fn` in a transaction; inside another one (a group commit) it is a
    * savepoint, so a failing write leaves the rest of the batch intact.
    */
+  setFsync(on: boolean): void {
+    if (on === this.fsync) return;
+    this.db.exec(`PRAGMA synchronous = ${on ? "FULL" : "NORMAL"}`);
+    this.fsync = on;
+  }
+
   transaction<T>(fn: () => T): T {
     try {
       return this.db.transaction(fn)();

@@ -86,6 +86,13 @@ export interface Store {
    * gives the same digest on every server (kept incrementally, O(1)).
    */
   digest(): string;
+  /**
+   * Whether each commit waits for fsync (true, the default) or only reaches
+   * the OS (WAL, synchronous=NORMAL: survives a crash of the process, not of
+   * the machine). Replication turns fsync off while other servers must hold
+   * a write before it is acknowledged, and back on when this server is alone.
+   */
+  setFsync(on: boolean): void;
   /** Runs fn in one transaction (one fsync): group commit. Nested calls join the outer one. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -55,6 +55,8 @@ export interface ReplicationOptions {
   resendMs?: number;
   /** Records per fetched page (default 2000). */
   pageSize?: number;
+  /** fsync every commit even while replicas back each write (default false). */
+  fsyncAlways?: boolean;
 }
 
 /** Most pushed records waiting to be applied; beyond it pushes are dropped and pulled later. */
@@ -71,6 +73,7 @@ export class Replication implements Component {
   readonly syncMs: number;
   readonly resendMs: number;
   readonly pageSize: number;
+  readonly fsyncAlways: boolean;
   /** Records applied from peers since start (pushed or pulled, new or not). */
   applied = 0;
   private running = false;
@@ -102,6 +105,7 @@ export class Replication implements Component {
     this.syncMs = opts.syncMs ?? 2000;
     this.resendMs = opts.resendMs ?? 200;
     this.pageSize = opts.pageSize ?? 2000;
+    this.fsyncAlways = opts.fsyncAlways ?? false;
     for (const [k, v] of Object.entries({ syncMs: this.syncMs, resendMs: this.resendMs, pageSize: this.pageSize })) {
       if (!(v > 0)) throw new ReplicationError(`${k} must be positive`);
     }
@@ -212,6 +216,9 @@ export class Replication implements Component {
 
   private peersChanged(peers: PeerInfo[]): void {
     this.tracker.setLive(peers.map((p) => p.name));
+    // A write acknowledged only once another server holds it survives this
+    // machine's crash without a local fsync; a server alone fsyncs each commit.
+    this.node.store.setFsync(this.fsyncAlways || this.tracker.required === 0);
     const names = new Set(peers.map((p) => p.name));
     const joined = [...names].some((n) => !this.knownPeers.has(n));
     this.knownPeers = names;
