@@ -8,10 +8,13 @@
  *   outranks us, in which case the reply is an error.
  * - Topic `servers`: `{service: "election", data: {coordinator}}` feeds
  *   `onAnnouncement`; the winner publishes it, and repeats it periodically.
- * - Detection: the coordinator missing from the ref's list (confirmed by
- *   asking it `clock` directly, so a restarted ref that has not yet heard
- *   from everyone does not cause an election), or `coordinatorUnreachable()`
- *   called by whoever failed to reach it (clock sync).
+ * - Detection: the coordinator not answering the `clock` request every
+ *   follower sends it every `watchMs` (the fast path: a dead coordinator is
+ *   noticed within about a second, long before the ref drops it), missing
+ *   from the ref's list (confirmed by asking it `clock` directly, so a
+ *   restarted ref that has not yet heard from everyone does not cause an
+ *   election), or `coordinatorUnreachable()` called by whoever failed to
+ *   reach it (clock sync).
  *
  * The first election waits one membership period after the first list, so
  * that the servers started together have registered and the PUB socket is
@@ -37,6 +40,10 @@ export interface ElectionOptions {
   reannounceMs?: number;
   /** Delay before the first election, after the first list (default: the membership period). */
   settleMs?: number;
+  /** Followers ask the coordinator `clock` this often to see it is alive (default 500; 0: off). */
+  watchMs?: number;
+  /** How long such a probe may take before the coordinator counts as gone (default 700). */
+  watchTimeoutMs?: number;
 }
 
 /** Runs this server's part of the Bully election. */
@@ -46,6 +53,9 @@ export class Election implements Component {
   private readyAt = Infinity;
   private timer: ReturnType<typeof setInterval> | null = null;
   private probing = false;
+  private watching = false;
+  private nextWatch = 0;
+  private watchClient: RpcClient | null = null;
   private readonly clients = new Map<string, RpcClient>();
   private readonly opts: Required<ElectionOptions>;
   /** Run after each change of coordinator, with the new coordinator's name. */
@@ -62,6 +72,8 @@ export class Election implements Component {
       announceTimeoutMs: opts.announceTimeoutMs ?? 3000,
       reannounceMs: opts.reannounceMs ?? 5000,
       settleMs: opts.settleMs ?? membership.heartbeatMs,
+      watchMs: opts.watchMs ?? 500,
+      watchTimeoutMs: opts.watchTimeoutMs ?? 700,
     };
   }
 
@@ -105,6 +117,8 @@ export class Election implements Component {
     this.timer = null;
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    this.watchClient?.close();
+    this.watchClient = null;
   }
 
   private onRank(rank: number): void {
@@ -157,6 +171,36 @@ export class Election implements Component {
   private tick(): void {
     if (!this.bully || !this.listed || Date.now() < this.readyAt) return;
     this.run(this.bully.tick(Date.now()));
+    if (this.opts.watchMs > 0 && Date.now() >= this.nextWatch) void this.watch();
+  }
+
+  /** A follower's liveness probe of the coordinator; no answer in time holds an election. */
+  private async watch(): Promise<void> {
+    const c = this.bully?.coordinator;
+    if (this.watching || !c || c === this.node.name || this.bully?.state !== "idle") return;
+    const address = this.addressOf(c);
+    if (!address) return;
+    this.watching = true;
+    this.nextWatch = Date.now() + this.opts.watchMs;
+    try {
+      if (this.watchClient?.endpoint !== address) {
+        this.watchClient?.close();
+        this.watchClient = new RpcClient({
+          endpoint: address,
+          clock: this.node.clock,
+          peerName: c,
+          log: this.node.log,
+          timeoutMs: this.opts.watchTimeoutMs,
+          retries: 0,
+          now: () => this.node.wall.now(),
+        });
+      }
+      await this.watchClient.request("clock", {});
+    } catch {
+      if (this.bully?.coordinator === c) this.coordinatorUnreachable();
+    } finally {
+      this.watching = false;
+    }
   }
 
   private onElectionRequest(data: Record<string, unknown>): Record<string, unknown> {
