@@ -20,6 +20,7 @@ const out = (o: object) => console.log(JSON.stringify(o));
 const PAYLOAD = Buffer.alloc(64, 120);
 const WARMUP_MS = 300;
 const yieldIO = () => new Promise((r) => setImmediate(r));
+process.on("SIGTERM", () => process.exit(0)); // clean exit (lets --cpu-prof write its profile)
 
 async function main(): Promise<void> {
   switch (role) {
