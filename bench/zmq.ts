@@ -68,10 +68,11 @@ class Role {
   private ended = false;
   private stderr = "";
   constructor(impl: Impl, args: (string | number)[]) {
-    this.proc = Bun.spawn([...CMD[impl], ...args.map(String)], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([...CMD[impl], ...args.map(String)], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.proc = proc;
     void this.read();
     void (async () => {
-      for await (const c of this.proc.stderr) this.stderr += new TextDecoder().decode(c);
+      for await (const c of proc.stderr) this.stderr += new TextDecoder().decode(c);
     })();
   }
   private async read(): Promise<void> {

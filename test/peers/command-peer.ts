@@ -89,10 +89,11 @@ export class CommandPeer {
 
   constructor(readonly kind: PeerKind) {
     const cmd = kind === "pyzmq" ? [PY, `${DIR}/py_peer.py`, "serve"] : ["node", `${DIR}/node_serve.cjs`];
-    this.proc = Bun.spawn(cmd, { cwd: `${DIR}/../..`, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(cmd, { cwd: `${DIR}/../..`, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    this.proc = proc;
     void this.readLines();
     void (async () => {
-      for await (const c of this.proc.stderr) this.stderr += new TextDecoder().decode(c);
+      for await (const c of proc.stderr) this.stderr += new TextDecoder().decode(c);
     })();
   }
 
