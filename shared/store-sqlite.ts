@@ -140,6 +140,10 @@ class SqliteStore implements Store {
   private sum = 0n;
   private nVisible = 0;
   private fsync = true;
+  /** Transactions open (nested ones are savepoints). */
+  private depth = 0;
+  /** Digest/count changed since last written. */
+  private digestDirty = false;
   private s: Record<string, Statement>;
 
   constructor(db: Database, serverName: string) {
@@ -191,27 +195,40 @@ class SqliteStore implements Store {
     this.nVisible = Number(meta("count"));
   }
 
-  /**
-   * Runs `fn` in a transaction; inside another one (a group commit) it is a
-   * savepoint, so a failing write leaves the rest of the batch intact.
-   */
   setFsync(on: boolean): void {
     if (on === this.fsync) return;
     this.db.exec(`PRAGMA synchronous = ${on ? "FULL" : "NORMAL"}`);
     this.fsync = on;
   }
 
+  /**
+   * Runs `fn` in a transaction; inside another one (a group commit) it is a
+   * savepoint, so a failing write leaves the rest of the batch intact. The
+   * digest and count are written once, when the outermost one commits.
+   */
   transaction<T>(fn: () => T): T {
+    const outer = this.depth === 0;
+    // The digest is saved only at the outermost commit, so a failed savepoint
+    // restores it from here rather than from disk.
+    const snap = { sum: this.sum, n: this.nVisible, dirty: this.digestDirty };
+    this.depth += 1;
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(() => {
+        const out = fn();
+        if (outer && this.digestDirty) this.saveDigest();
+        return out;
+      })();
     } catch (err) {
       try {
         this.reload();
+        if (!outer) [this.sum, this.nVisible, this.digestDirty] = [snap.sum, snap.n, snap.dirty];
       } catch {
         // the database itself is unusable; the original error says why
       }
       if ((err as Error)?.name === "SQLiteError") throw new StoreError((err as Error).message, { cause: err });
       throw err;
+    } finally {
+      this.depth -= 1;
     }
   }
 
@@ -263,18 +280,19 @@ class SqliteStore implements Store {
   private account(r: ChatRecord): void {
     this.sum = (this.sum + recordHash(r)) % DIGEST_MOD;
     this.nVisible += 1;
-    this.saveDigest();
+    this.digestDirty = true;
   }
 
   private unaccount(r: ChatRecord): void {
     this.sum = (this.sum - recordHash(r) + DIGEST_MOD) % DIGEST_MOD;
     this.nVisible -= 1;
-    this.saveDigest();
+    this.digestDirty = true;
   }
 
   private saveDigest(): void {
     this.s.setMeta!.run(this.sum.toString(), "digest");
     this.s.setMeta!.run(String(this.nVisible), "count");
+    this.digestDirty = false;
   }
 
   /** Moves the contiguous mark of `origin` forward past `seq` if it closes the gap. */

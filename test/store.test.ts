@@ -167,6 +167,29 @@ describe("sqlite store", () => {
     s.close();
   });
 
+  it("keeps the digest right when a write inside a group commit fails, and on disk after reopen", () => {
+    const dir = tempDir();
+    const s = openStore(dir, "s1");
+    s.transaction(() => {
+      s.appendLocal({ kind: "publish", user: "a", channel: "g", message: "one", timestamp: 1, clock: 1 });
+      expect(() =>
+        s.transaction(() => {
+          s.appendLocal({ kind: "publish", user: "a", channel: "g", message: "lost", timestamp: 1, clock: 2 });
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      s.appendLocal({ kind: "publish", user: "a", channel: "g", message: "two", timestamp: 1, clock: 3 });
+    });
+    expect(s.count()).toBe(2);
+    const d = s.digest();
+    s.close();
+    const again = openStore(dir, "s1");
+    expect(again.count()).toBe(2);
+    expect(again.digest()).toBe(d);
+    expect(again.history({ channel: "g" }, 10).map((r) => r.message)).toEqual(["one", "two"]);
+    again.close();
+  });
+
   it("refuses a schema version mismatch and another server's data", () => {
     const dir = tempDir();
     openStore(dir, "s1").close();
