@@ -32,7 +32,8 @@ if (options.help) process.exit(0);
 try {
   const name = checkServerName(String(options.name ?? process.env.SERVER_NAME ?? "server1"));
   const connect = resolveEndpoints(options, "connect");
-  const endpoints = { ...connect, peer: toEndpoint("peer", options.peer ?? process.env.PEER ?? 5560, "bind") };
+  const peerFlag = lastValue(options.peer) ?? process.env.PEER;
+  const endpoints = { ...connect, peer: toEndpoint("peer", peerFlag ?? 5560, "bind") };
   const skew = lastValue(options.skew ?? process.env.SKEW_MS);
   const node = new ServerNode({
     name,
@@ -41,6 +42,8 @@ try {
     advertiseHost: String(options.host ?? process.env.BBS_HOST ?? "127.0.0.1"),
     log: loggerFor("server", name, options),
     skewMs: skew === undefined ? undefined : Number(skew),
+    // No peer endpoint given: the first free port from 5560 up.
+    peerSearch: peerFlag === undefined ? 40 : undefined,
   });
   const positive = (flag: string, v: unknown, min = 1) => {
     const n = Number(v);

@@ -292,3 +292,20 @@ describe("bad command line", () => {
     }
   });
 });
+
+describe("peer endpoint without a flag", () => {
+  it("takes the first free port from 5560 up, so servers on one machine need no port flags", async () => {
+    const q = await Cluster.start({ servers: [] });
+    try {
+      const start = (name: string) => q.spawn("server", ["--name", name, "--data-dir", q.dataDir, "--skew", "0"]);
+      const [a, b] = [start("auto1"), start("auto2")];
+      const port = async (p: typeof a) => Number(/up: peer tcp:\/\/[^:]+:(\d+)/.exec(await p.waitFor(/up: peer tcp:\/\/\S+:\d+/, 10_000))![1]);
+      const [pa, pb] = [await port(a), await port(b)];
+      expect(pa).not.toBe(pb);
+      expect(Math.min(pa, pb)).toBeGreaterThanOrEqual(5560);
+      expect(Math.max(pa, pb)).toBeLessThan(5600);
+    } finally {
+      await q.stop();
+    }
+  });
+});

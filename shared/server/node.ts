@@ -23,7 +23,7 @@ import type { Logger } from "../log.ts";
 import type { Envelope } from "../protocol.ts";
 import { RpcClient } from "../rpc-client.ts";
 import { openStore, type ChatRecord, type Store } from "../store.ts";
-import { Dealer, Publisher, Router, Subscriber } from "../zmq/index.ts";
+import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
 import { serveClients } from "./client-endpoint.ts";
 import { servePeers } from "./peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
@@ -40,6 +40,8 @@ export interface ServerNodeOptions {
   log: Logger;
   /** Initial wall-clock skew in ms (undefined: random within ±1 s; 0: none). */
   skewMs?: number;
+  /** When set, ports above the peer endpoint's are tried in turn while taken (this many in all). */
+  peerSearch?: number;
 }
 
 /** A live server as the ref lists it. */
@@ -71,6 +73,7 @@ export class ServerNode {
   /** This server's peer endpoint as others connect to it (known once started). */
   peerAddress = "";
   private readonly advertiseHost: string;
+  private readonly peerSearch: number | undefined;
   readonly pub = new Publisher({ sendHighWaterMark: 100_000 });
   readonly sub = new Subscriber({ receiveHighWaterMark: 100_000 });
   readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000 });
@@ -100,6 +103,7 @@ export class ServerNode {
     this.log = opts.log;
     this.endpoints = opts.endpoints;
     this.advertiseHost = opts.advertiseHost ?? "127.0.0.1";
+    this.peerSearch = opts.peerSearch;
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
     // Records carry a per-database origin (see origin.ts), not the bare name.
     this.store = openStore(opts.dataDir, resolveOrigin(opts.dataDir, opts.name));
@@ -154,7 +158,7 @@ export class ServerNode {
   }
 
   async start(): Promise<void> {
-    await this.peer.bind(this.endpoints.peer);
+    await this.bindPeer();
     const port = /:(\d+)$/.exec(this.peer.lastEndpoint ?? "")?.[1];
     this.peerAddress = port ? `tcp://${this.advertiseHost}:${port}` : this.endpoints.peer;
     this.pub.connect(this.endpoints.proxyXsub);
@@ -165,6 +169,25 @@ export class ServerNode {
     void listenTopics(this);
     for (const c of this.components) await c.start();
     this.log.info(`server ${this.name} up: peer ${this.peerAddress}, ${this.store.count()} records on disk`, this.clock.value);
+  }
+
+  /**
+   * Binds the peer endpoint. Without an explicit one (`peerSearch`), takes
+   * the first free port from the contract's 5560 up, so several servers on
+   * one machine need no port flags.
+   */
+  private async bindPeer(): Promise<void> {
+    const tries = this.peerSearch ?? 1;
+    const m = /^(.*):(\d+)$/.exec(this.endpoints.peer);
+    for (let i = 0; ; i++) {
+      const ep = i === 0 || !m ? this.endpoints.peer : `${m[1]}:${Number(m[2]) + i}`;
+      try {
+        await this.peer.bind(ep);
+        return;
+      } catch (e) {
+        if (!isZmtpError(e) || e.code !== "EADDRINUSE" || i + 1 >= tries || !m) throw e;
+      }
+    }
   }
 
   async stop(): Promise<void> {
