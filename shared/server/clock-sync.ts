@@ -16,8 +16,8 @@
  * @module
  */
 import { berkeleyRound, cristianCorrection, type ClockReading } from "../cluster/berkeley.ts";
-import { RpcClient } from "../rpc-client.ts";
 import type { Election } from "./election.ts";
+import { PeerClients } from "./peer-clients.ts";
 import type { Component, ServerNode } from "./node.ts";
 
 /** Options for {@link ClockSync}. */
@@ -43,7 +43,7 @@ export class ClockSync implements Component {
   private handled = 0;
   private asking = false;
   private inRound = false;
-  private readonly clients = new Map<string, RpcClient>();
+  private readonly clients: PeerClients;
 
   constructor(
     private readonly node: ServerNode,
@@ -54,6 +54,7 @@ export class ClockSync implements Component {
     this.everyMessages = opts.everyMessages ?? 10;
     this.pollTimeoutMs = opts.pollTimeoutMs ?? 1000;
     if (!(this.syncMs > 0) || !(this.everyMessages >= 1)) throw new RangeError("syncMs and everyMessages must be positive");
+    this.clients = new PeerClients(node, this.pollTimeoutMs);
   }
 
   start(): void {
@@ -76,8 +77,7 @@ export class ClockSync implements Component {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.soon) clearTimeout(this.soon);
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    this.clients.closeAll();
   }
 
   private onAdjust(data: Record<string, unknown>): Record<string, unknown> {
@@ -113,7 +113,7 @@ export class ClockSync implements Component {
         peers.map(async (p): Promise<ClockReading | null> => {
           const sentAt = node.wall.now();
           try {
-            const reply = await this.client(p.name, p.address!).request("clock", {}, this.pollTimeoutMs);
+            const reply = await this.clients.get(p.name, p.address!).request("clock", {}, this.pollTimeoutMs);
             const receivedAt = node.wall.now();
             const time = reply.data.time;
             return typeof time === "number" ? { name: p.name, time, sentAt, receivedAt } : null;
@@ -137,7 +137,7 @@ export class ClockSync implements Component {
           continue;
         }
         const p = peers.find((q) => q.name === adj.name)!;
-        void this.client(p.name, p.address!)
+        void this.clients.get(p.name, p.address!)
           .request("clock-adjust", { adjustMs: adj.adjustMs, name: node.name }, this.pollTimeoutMs)
           .catch(() => {});
       }
@@ -157,7 +157,7 @@ export class ClockSync implements Component {
       const sentAt = node.wall.now();
       let time: unknown;
       try {
-        time = (await this.client(coordinator, address).request("clock", {}, this.pollTimeoutMs)).data.time;
+        time = (await this.clients.get(coordinator, address).request("clock", {}, this.pollTimeoutMs)).data.time;
       } catch {
         election.coordinatorUnreachable();
         return;
@@ -172,22 +172,5 @@ export class ClockSync implements Component {
     } finally {
       this.asking = false;
     }
-  }
-
-  private client(name: string, address: string): RpcClient {
-    let c = this.clients.get(address);
-    if (!c) {
-      c = new RpcClient({
-        endpoint: address,
-        clock: this.node.clock,
-        peerName: name,
-        log: this.node.log,
-        timeoutMs: this.pollTimeoutMs,
-        retries: 0,
-        now: () => this.node.wall.now(),
-      });
-      this.clients.set(address, c);
-    }
-    return c;
   }
 }

@@ -24,9 +24,9 @@
  */
 import { Bully, type BullyAction } from "../cluster/bully.ts";
 import { TOPIC_SERVERS } from "../protocol.ts";
-import { RpcClient } from "../rpc-client.ts";
 import type { Membership } from "./membership.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
+import { PeerClients } from "./peer-clients.ts";
 
 /** Options for {@link Election}; all in ms. */
 export interface ElectionOptions {
@@ -55,8 +55,9 @@ export class Election implements Component {
   private probing = false;
   private watching = false;
   private nextWatch = 0;
-  private watchClient: RpcClient | null = null;
-  private readonly clients = new Map<string, RpcClient>();
+  private readonly clients: PeerClients;
+  /** The liveness probe's own clients, so a probe never waits behind an election request. */
+  private readonly watchClients: PeerClients;
   private readonly opts: Required<ElectionOptions>;
   /** Run after each change of coordinator, with the new coordinator's name. */
   readonly changedHooks: ((coordinator: string, previous: string | null) => void)[] = [];
@@ -75,6 +76,8 @@ export class Election implements Component {
       watchMs: opts.watchMs ?? 500,
       watchTimeoutMs: opts.watchTimeoutMs ?? 700,
     };
+    this.clients = new PeerClients(node, this.opts.electionTimeoutMs);
+    this.watchClients = new PeerClients(node, this.opts.watchTimeoutMs);
   }
 
   /** The current coordinator's name, or null while none is known. */
@@ -115,10 +118,8 @@ export class Election implements Component {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
-    this.watchClient?.close();
-    this.watchClient = null;
+    this.clients.closeAll();
+    this.watchClients.closeAll();
   }
 
   private onRank(rank: number): void {
@@ -153,7 +154,7 @@ export class Election implements Component {
       const address = this.addressOf(coordinator);
       if (address) {
         try {
-          const reply = await this.client(coordinator, address).request("clock", {}, this.opts.electionTimeoutMs);
+          const reply = await this.clients.get(coordinator, address).request("clock", {}, this.opts.electionTimeoutMs);
           if (typeof reply.data.time === "number") return; // alive; the ref just has not heard from it
         } catch {
           // no answer: gone
@@ -183,19 +184,7 @@ export class Election implements Component {
     this.watching = true;
     this.nextWatch = Date.now() + this.opts.watchMs;
     try {
-      if (this.watchClient?.endpoint !== address) {
-        this.watchClient?.close();
-        this.watchClient = new RpcClient({
-          endpoint: address,
-          clock: this.node.clock,
-          peerName: c,
-          log: this.node.log,
-          timeoutMs: this.opts.watchTimeoutMs,
-          retries: 0,
-          now: () => this.node.wall.now(),
-        });
-      }
-      await this.watchClient.request("clock", {});
+      await this.watchClients.get(c, address).request("clock", {});
     } catch {
       if (this.bully?.coordinator === c) this.coordinatorUnreachable();
     } finally {
@@ -237,7 +226,7 @@ export class Election implements Component {
     const address = this.addressOf(name);
     if (!address) return;
     try {
-      const reply = await this.client(name, address).request("election", { name: this.node.name }, this.opts.electionTimeoutMs);
+      const reply = await this.clients.get(name, address).request("election", { name: this.node.name }, this.opts.electionTimeoutMs);
       if (reply.data.election === "OK" && this.bully) this.run(this.bully.onOk(name, Date.now()));
     } catch {
       // no answer in time: counts as no OK
@@ -248,20 +237,4 @@ export class Election implements Component {
     return this.membership.list.find((p) => p.name === name)?.address;
   }
 
-  private client(name: string, address: string): RpcClient {
-    let c = this.clients.get(address);
-    if (!c) {
-      c = new RpcClient({
-        endpoint: address,
-        clock: this.node.clock,
-        peerName: name,
-        log: this.node.log,
-        timeoutMs: this.opts.electionTimeoutMs,
-        retries: 0,
-        now: () => this.node.wall.now(),
-      });
-      this.clients.set(address, c);
-    }
-    return c;
-  }
 }

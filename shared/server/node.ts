@@ -21,10 +21,11 @@ import type { Endpoints } from "../config.ts";
 import { LamportClock } from "../lamport.ts";
 import type { Logger } from "../log.ts";
 import type { Envelope } from "../protocol.ts";
-import { RpcClient } from "../rpc-client.ts";
+import type { RpcClient } from "../rpc-client.ts";
 import { openStore, type ChatRecord, type Store } from "../store.ts";
 import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
 import { serveClients } from "./client-endpoint.ts";
+import { PeerClients } from "./peer-clients.ts";
 import { servePeers } from "./peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./topics.ts";
@@ -95,7 +96,7 @@ export class ServerNode {
   readonly peerServices = new Map<string, PeerHandler>();
   readonly topicHandlers = new Map<string, TopicHandler>();
   private readonly components: Component[] = [];
-  private readonly peerClients = new Map<string, RpcClient>();
+  private readonly peerClients = new PeerClients(this, 1000);
   private stopped = false;
 
   constructor(opts: ServerNodeOptions) {
@@ -142,19 +143,13 @@ export class ServerNode {
   }
 
   /** A request client for a peer's endpoint (cached per address). */
-  peerClient(name: string, address: string, timeoutMs = 1000): RpcClient {
-    let c = this.peerClients.get(address);
-    if (!c) {
-      c = new RpcClient({ endpoint: address, clock: this.clock, peerName: name, log: this.log, timeoutMs, retries: 0, now: () => this.wall.now() });
-      this.peerClients.set(address, c);
-    }
-    return c;
+  peerClient(name: string, address: string): RpcClient {
+    return this.peerClients.get(name, address);
   }
 
   /** Forgets a peer's client (the peer left). */
   dropPeerClient(address: string): void {
-    this.peerClients.get(address)?.close();
-    this.peerClients.delete(address);
+    this.peerClients.drop(address);
   }
 
   async start(): Promise<void> {
@@ -200,7 +195,7 @@ export class ServerNode {
         this.log.error(`stopping a component: ${(e as Error).message}`);
       }
     }
-    for (const c of this.peerClients.values()) c.close();
+    this.peerClients.closeAll();
     for (const s of [this.backend, this.peer, this.sub, this.pub]) s.close();
     this.store.close();
   }
