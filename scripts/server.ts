@@ -21,6 +21,7 @@ cli.option("--data-dir <dir>", "parent directory of the server's data (env DATA_
 cli.option("--skew <ms>", "initial wall-clock skew in ms (default random within ±1000; 0 turns it off)");
 cli.option("--heartbeat-ms <ms>", "heartbeat and ref-list period in ms (env HEARTBEAT_MS, default 1000)");
 cli.option("--sync-ms <ms>", "period of the coordinator's Berkeley rounds in ms (env SYNC_MS, default 5000)");
+cli.option("--no-replication", "keep only the writes this server accepts (a baseline for benchmarks; loses data when a server dies)");
 cli.option("--fsync-always", "fsync every commit, even while other servers must hold each write first (env FSYNC_ALWAYS=1)");
 cli.option("--min-replicas <n>", "other servers that must hold a write before it is acknowledged (env MIN_REPLICAS, default 1)");
 cli.option("--anti-entropy-ms <ms>", "period of replica catch-up rounds in ms (env ANTI_ENTROPY_MS, default 2000)");
@@ -50,7 +51,9 @@ try {
     if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be an integer ≥ ${min}, got ${v}`);
     return n;
   };
-  node.use(
+  // --no-replication: each server keeps only what it accepts (the course
+  // seed's weakness); a baseline for measuring what replication costs.
+  if (options.replication !== false) node.use(
     new Replication(node, {
       minReplicas: positive("min-replicas", options.minReplicas ?? process.env.MIN_REPLICAS ?? 1, 0),
       syncMs: positive("anti-entropy-ms", options.antiEntropyMs ?? process.env.ANTI_ENTROPY_MS ?? 2000),

@@ -142,15 +142,18 @@ export async function runLoad(target: Target, spec: LoadSpec): Promise<LoadResul
 }
 
 /** Logs `user` in and creates `channel` (an existing one is fine). */
-export async function setupChat(target: Target, user: string, channel: string): Promise<void> {
+export async function setupChat(target: Target, user: string, channel: string, rounds = 1): Promise<void> {
   const c = new TestClient(target.frontend, target.xpub, 5000);
   try {
-    for (let i = 0; i < 50; i++) {
+    // Without replication, each server must see the login and the channel
+    // itself: repeated rounds reach every server through the round-robin.
+    let done = 0;
+    for (let i = 0; i < 50 + rounds; i++) {
       const a = await c.request("login", { user }).catch(() => null);
       const b = await c.request("channel", { channel }).catch(() => null);
       const ok = (r: typeof a) => r !== null && (r.data.status === "sucesso" || /exists/.test(String(r.data.description ?? r.data.message)));
-      if (ok(a) && ok(b)) return;
-      await Bun.sleep(100);
+      if (ok(a) && ok(b) && ++done >= rounds) return;
+      if (!(ok(a) && ok(b))) await Bun.sleep(100);
     }
     throw new Error("login/channel setup failed");
   } finally {
