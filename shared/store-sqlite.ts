@@ -144,6 +144,10 @@ class SqliteStore implements Store {
   private depth = 0;
   /** Digest/count changed since last written. */
   private digestDirty = false;
+  /** Per origin, the highest seq held (gaps possible below it). */
+  private top = new Map<string, number>();
+  /** Origins whose contiguous mark changed since last written. */
+  private vecDirty = new Set<string>();
   private s: Record<string, Statement>;
 
   constructor(db: Database, serverName: string) {
@@ -190,6 +194,11 @@ class SqliteStore implements Store {
     for (const row of this.db.query("SELECT origin, contiguous FROM vector").all() as Array<{ origin: string; contiguous: number }>) {
       this.vec.set(row.origin, row.contiguous);
     }
+    this.vecDirty.clear();
+    this.top.clear();
+    for (const row of this.db.query("SELECT origin, MAX(seq) AS m FROM records GROUP BY origin").all() as Array<{ origin: string; m: number }>) {
+      this.top.set(row.origin, row.m);
+    }
     const meta = (k: string) => (this.db.query("SELECT value FROM meta WHERE key = ?").get(k) as { value: string }).value;
     this.sum = BigInt(meta("digest"));
     this.nVisible = Number(meta("count"));
@@ -204,24 +213,30 @@ class SqliteStore implements Store {
   /**
    * Runs `fn` in a transaction; inside another one (a group commit) it is a
    * savepoint, so a failing write leaves the rest of the batch intact. The
-   * digest and count are written once, when the outermost one commits.
+   * digest, count and vector are written once, when the outermost one commits.
    */
   transaction<T>(fn: () => T): T {
     const outer = this.depth === 0;
-    // The digest is saved only at the outermost commit, so a failed savepoint
-    // restores it from here rather than from disk.
-    const snap = { sum: this.sum, n: this.nVisible, dirty: this.digestDirty };
+    // Digest, count and vector are saved only at the outermost commit, so a
+    // failed savepoint restores them from here rather than from disk.
+    const snap = {
+      sum: this.sum, n: this.nVisible, dirty: this.digestDirty,
+      vec: new Map(this.vec), top: new Map(this.top), vecDirty: new Set(this.vecDirty),
+    };
     this.depth += 1;
     try {
       return this.db.transaction(() => {
         const out = fn();
-        if (outer && this.digestDirty) this.saveDigest();
+        if (outer) this.saveCounters();
         return out;
       })();
     } catch (err) {
       try {
         this.reload();
-        if (!outer) [this.sum, this.nVisible, this.digestDirty] = [snap.sum, snap.n, snap.dirty];
+        if (!outer) {
+          [this.sum, this.nVisible, this.digestDirty] = [snap.sum, snap.n, snap.dirty];
+          [this.vec, this.top, this.vecDirty] = [snap.vec, snap.top, snap.vecDirty];
+        }
       } catch {
         // the database itself is unusable; the original error says why
       }
@@ -251,7 +266,9 @@ class SqliteStore implements Store {
   apply(r: ChatRecord): boolean {
     checkRecord(r);
     return this.transaction(() => {
-      if (this.has(r.origin, r.seq)) return false;
+      // Held if at or below the contiguous mark; possibly held if below the top.
+      if (r.seq <= (this.vec.get(r.origin) ?? 0)) return false;
+      if (r.seq <= (this.top.get(r.origin) ?? 0) && this.has(r.origin, r.seq)) return false;
       const held = this.get(r.id);
       let visible = true;
       if (held) {
@@ -289,20 +306,27 @@ class SqliteStore implements Store {
     this.digestDirty = true;
   }
 
-  private saveDigest(): void {
-    this.s.setMeta!.run(this.sum.toString(), "digest");
-    this.s.setMeta!.run(String(this.nVisible), "count");
-    this.digestDirty = false;
+  /** Writes what changed of digest, count and vector (at the outermost commit). */
+  private saveCounters(): void {
+    if (this.digestDirty) {
+      this.s.setMeta!.run(this.sum.toString(), "digest");
+      this.s.setMeta!.run(String(this.nVisible), "count");
+      this.digestDirty = false;
+    }
+    for (const origin of this.vecDirty) this.s.setVec!.run(origin, this.vec.get(origin)!);
+    this.vecDirty.clear();
   }
 
   /** Moves the contiguous mark of `origin` forward past `seq` if it closes the gap. */
   private advance(origin: string, seq: number): void {
+    if (seq > (this.top.get(origin) ?? 0)) this.top.set(origin, seq);
     let c = this.vec.get(origin) ?? 0;
     if (seq !== c + 1) return;
     c = seq;
-    while (this.has(origin, c + 1)) c += 1;
+    // Only records above the mark can close further gaps.
+    if (c < this.top.get(origin)!) while (this.has(origin, c + 1)) c += 1;
     this.vec.set(origin, c);
-    this.s.setVec!.run(origin, c);
+    this.vecDirty.add(origin);
   }
 
   vector(): Record<string, number> {

@@ -187,6 +187,7 @@ describe("sqlite store", () => {
     expect(again.count()).toBe(2);
     expect(again.digest()).toBe(d);
     expect(again.history({ channel: "g" }, 10).map((r) => r.message)).toEqual(["one", "two"]);
+    expect(again.vector()).toEqual({ s1: 2 });
     again.close();
   });
 
