@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import cac from "cac";
 import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
 import { runBot, type BotControl } from "../shared/client/bot.ts";
-import { intFlag, numberFlag } from "../shared/client/flags.ts";
+import { intFlag, numberFlag } from "../shared/flags.ts";
 import { ChatSession } from "../shared/client/session.ts";
 import { resolveEndpoints } from "../shared/config.ts";
 import { validateName } from "../shared/protocol.ts";

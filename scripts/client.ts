@@ -11,7 +11,7 @@ import kleur from "kleur";
 import { commonOptions, die } from "../shared/cli.ts";
 import { execute } from "../shared/client/actions.ts";
 import { parseCommand } from "../shared/client/commands.ts";
-import { intFlag } from "../shared/client/flags.ts";
+import { intFlag } from "../shared/flags.ts";
 import { complete } from "../shared/client/completion.ts";
 import { formatDelivery, formatError, formatInfo, palette } from "../shared/client/render.ts";
 import { ChatSession } from "../shared/client/session.ts";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import cac from "cac";
 import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
 import { RefRegistry } from "../shared/cluster/ref-registry.ts";
+import { numberFlag } from "../shared/flags.ts";
 import { decode, encode } from "../shared/codec.ts";
 import { resolveEndpoints } from "../shared/config.ts";
 import { LamportClock } from "../shared/lamport.ts";
@@ -26,8 +27,7 @@ if (options.help) process.exit(0);
 try {
   const ep = resolveEndpoints(options, "bind");
   const log = loggerFor("ref", undefined, options);
-  const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);
-  if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
+  const heartbeatMs = numberFlag("heartbeat-ms", options.heartbeatMs ?? process.env.HEARTBEAT_MS, 1000, 1);
   const dir = join(String(lastValue(options.dataDir) ?? process.env.DATA_DIR ?? "data"), "ref");
   mkdirSync(dir, { recursive: true });
   const registry = new RefRegistry({ path: join(dir, "ranks.db"), heartbeatTimeoutMs: 3 * heartbeatMs });

@@ -8,6 +8,7 @@ import cac from "cac";
 import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
 import { checkServerName } from "../shared/cluster/ref-registry.ts";
 import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
+import { intFlag, numberFlag } from "../shared/flags.ts";
 import { ClockSync } from "../shared/server/clock-sync.ts";
 import { Election } from "../shared/server/election.ts";
 import { Membership } from "../shared/server/membership.ts";
@@ -35,40 +36,33 @@ try {
   const connect = resolveEndpoints(options, "connect");
   const peerFlag = lastValue(options.peer) ?? process.env.PEER;
   const endpoints = { ...connect, peer: toEndpoint("peer", peerFlag ?? 5560, "bind") };
-  const skew = lastValue(options.skew ?? process.env.SKEW_MS);
+  const skew = options.skew ?? process.env.SKEW_MS;
   const node = new ServerNode({
     name,
     dataDir: join(String(lastValue(options.dataDir) ?? process.env.DATA_DIR ?? "data"), name),
     endpoints,
     advertiseHost: String(options.host ?? process.env.BBS_HOST ?? "127.0.0.1"),
     log: loggerFor("server", name, options),
-    skewMs: skew === undefined ? undefined : Number(skew),
+    skewMs: skew === undefined ? undefined : numberFlag("skew", skew, 0, -3_600_000, 3_600_000),
     // No peer endpoint given: the first free port from 5560 up.
     peerSearch: peerFlag === undefined ? 40 : undefined,
   });
-  const positive = (flag: string, v: unknown, min = 1) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
   // --no-replication: each server keeps only what it accepts (the course
   // seed's weakness); a baseline for measuring what replication costs.
   if (options.replication !== false) node.use(
     new Replication(node, {
-      minReplicas: positive("min-replicas", options.minReplicas ?? process.env.MIN_REPLICAS ?? 1, 0),
-      syncMs: positive("anti-entropy-ms", options.antiEntropyMs ?? process.env.ANTI_ENTROPY_MS ?? 2000),
-      ackTimeoutMs: positive("ack-timeout-ms", options.ackTimeoutMs ?? process.env.ACK_TIMEOUT_MS ?? 1500),
+      minReplicas: intFlag("min-replicas", options.minReplicas ?? process.env.MIN_REPLICAS, 1, 0),
+      syncMs: intFlag("anti-entropy-ms", options.antiEntropyMs ?? process.env.ANTI_ENTROPY_MS, 2000, 1),
+      ackTimeoutMs: intFlag("ack-timeout-ms", options.ackTimeoutMs ?? process.env.ACK_TIMEOUT_MS, 1500, 1),
       fsyncAlways: Boolean(options.fsyncAlways) || process.env.FSYNC_ALWAYS === "1",
     }),
   );
-  const heartbeatMs = Number(options.heartbeatMs ?? process.env.HEARTBEAT_MS ?? 1000);
-  if (!(heartbeatMs > 0)) throw new Error(`--heartbeat-ms must be a positive number, got ${options.heartbeatMs}`);
+  const heartbeatMs = numberFlag("heartbeat-ms", options.heartbeatMs ?? process.env.HEARTBEAT_MS, 1000, 1);
   const membership = new Membership(node, { heartbeatMs });
   node.use(membership);
   const election = new Election(node, membership);
   node.use(election);
-  const syncMs = Number(options.syncMs ?? process.env.SYNC_MS ?? 5000);
-  if (!(syncMs > 0)) throw new Error(`--sync-ms must be a positive number, got ${options.syncMs}`);
+  const syncMs = numberFlag("sync-ms", options.syncMs ?? process.env.SYNC_MS, 5000, 1);
   node.use(new ClockSync(node, election, { syncMs }));
   node.use(new StatusService(node, membership, election));
   exitOnSignals(() => node.stop());

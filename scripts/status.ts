@@ -11,6 +11,7 @@ import cac from "cac";
 import kleur from "kleur";
 import { die } from "../shared/cli.ts";
 import { registerEndpointOptions, resolveEndpoints } from "../shared/config.ts";
+import { numberFlag } from "../shared/flags.ts";
 import { LamportClock } from "../shared/lamport.ts";
 import { RpcClient } from "../shared/rpc-client.ts";
 import { parseList } from "../shared/server/membership.ts";
@@ -44,7 +45,7 @@ interface Row extends PeerInfo {
 }
 
 const clock = new LamportClock();
-const timeoutMs = Number(options.timeout ?? 1000);
+let timeoutMs = 1000;
 const clients = new Map<string, RpcClient>();
 const client = (endpoint: string, name: string) => {
   let c = clients.get(endpoint);
@@ -115,8 +116,8 @@ function table(s: Awaited<ReturnType<typeof snapshot>>): string {
 
 try {
   const ref = resolveEndpoints(options, "connect").ref;
-  const interval = Number(options.interval ?? 1000);
-  if (!(interval > 0) || !(timeoutMs > 0)) throw new Error("--interval and --timeout must be positive numbers");
+  const interval = numberFlag("interval", options.interval, 1000, 1);
+  timeoutMs = numberFlag("timeout", options.timeout, 1000, 1);
   const tty = Boolean(process.stdout.isTTY) && !options.once && !options.json;
   kleur.enabled = Boolean(process.stdout.isTTY);
   for (;;) {
