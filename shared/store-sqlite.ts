@@ -11,6 +11,8 @@ import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import { record as traceRecord, tracing } from "./server/stall-trace.ts";
+import type { CheckpointerReport, CheckpointerStart } from "./store-checkpointer.ts";
 import {
   RECORD_KINDS,
   StoreError,
@@ -48,8 +50,28 @@ interface Row {
   timestamp: number; clock: number;
 }
 
+/** How the store runs its WAL checkpoints. */
+export interface StoreOptions {
+  /**
+   * Checkpoint from a worker thread (its own connection, every
+   * {@link CHECKPOINT_PERIOD_MS}) instead of inside whichever commit fills
+   * the log: a checkpoint copies megabytes and fsyncs, which would stall
+   * the event loop for milliseconds several times a second under load.
+   */
+  backgroundCheckpoint?: boolean;
+}
+
+/** Period of the background checkpoints. */
+export const CHECKPOINT_PERIOD_MS = 100;
+/**
+ * Log size (frames) at which the writer finishes a checkpoint itself: the
+ * log restarts only once fully copied, which a background round racing
+ * every commit may never see.
+ */
+export const RESET_FRAMES = 4096;
+
 /** Opens (creating if needed) the store in `dir/chat.sqlite` for server `serverName`. */
-export function openStore(dir: string, serverName: string): Store {
+export function openStore(dir: string, serverName: string, opts: StoreOptions = {}): Store {
   if (typeof serverName !== "string" || serverName.length === 0) throw new StoreError("server name required");
   try {
     mkdirSync(dir, { recursive: true });
@@ -67,7 +89,9 @@ export function openStore(dir: string, serverName: string): Store {
     throw new StoreError(`cannot open ${dir}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return new SqliteStore(db, serverName);
+    const store = new SqliteStore(db, serverName);
+    if (opts.backgroundCheckpoint) store.checkpointInBackground(join(dir, DB_FILE));
+    return store;
   } catch (err) {
     db.close();
     throw err instanceof StoreError ? err : new StoreError((err as Error).message, { cause: err });
@@ -149,6 +173,8 @@ class SqliteStore implements Store {
   /** Origins whose contiguous mark changed since last written. */
   private vecDirty = new Set<string>();
   private s: Record<string, Statement>;
+  private checkpointer: Worker | null = null;
+  private finishScheduled = false;
 
   constructor(db: Database, serverName: string) {
     this.db = db;
@@ -204,6 +230,54 @@ class SqliteStore implements Store {
     this.nVisible = Number(meta("count"));
   }
 
+  /** Hands checkpoints to a worker thread (see {@link StoreOptions}); falls back to automatic ones if it fails. */
+  checkpointInBackground(path: string): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./store-checkpointer.ts", import.meta.url).href);
+    } catch {
+      return;
+    }
+    this.db.exec("PRAGMA wal_autocheckpoint = 0");
+    // Once restarted, the log file is cut back to this size.
+    this.db.exec(`PRAGMA journal_size_limit = ${RESET_FRAMES * 4096}`);
+    const fallBack = () => {
+      if (this.checkpointer !== worker) return;
+      this.checkpointer = null;
+      worker.terminate();
+      try {
+        this.db.exec("PRAGMA wal_autocheckpoint = 1000");
+      } catch {
+        // closed meanwhile
+      }
+    };
+    worker.onmessage = (e: MessageEvent<CheckpointerReport>) => {
+      if ("error" in e.data) return fallBack();
+      if (e.data.log >= RESET_FRAMES) this.scheduleFinish();
+    };
+    worker.onerror = fallBack;
+    worker.unref();
+    worker.postMessage({ path, periodMs: CHECKPOINT_PERIOD_MS } satisfies CheckpointerStart);
+    this.checkpointer = worker;
+  }
+
+  /** Soon, outside any transaction: copy the last frames ourselves so the log can restart. */
+  private scheduleFinish(): void {
+    if (this.finishScheduled) return;
+    this.finishScheduled = true;
+    const run = () => {
+      if (this.checkpointer === null) return;
+      if (this.depth > 0) return void setTimeout(run, 1);
+      this.finishScheduled = false;
+      try {
+        this.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch {
+        // the worker's next round tells us again
+      }
+    };
+    setImmediate(run);
+  }
+
   setFsync(on: boolean): void {
     if (on === this.fsync) return;
     this.db.exec(`PRAGMA synchronous = ${on ? "FULL" : "NORMAL"}`);
@@ -225,11 +299,16 @@ class SqliteStore implements Store {
     };
     this.depth += 1;
     try {
-      return this.db.transaction(() => {
+      const t0 = tracing && outer ? performance.now() : 0;
+      let t1 = 0;
+      const res = this.db.transaction(() => {
         const out = fn();
         if (outer) this.saveCounters();
+        if (t0) t1 = performance.now();
         return out;
       })();
+      if (t0) traceRecord("commit", performance.now() - t1);
+      return res;
     } catch (err) {
       try {
         this.reload();
@@ -385,6 +464,10 @@ class SqliteStore implements Store {
   }
 
   close(): void {
+    if (this.checkpointer) {
+      this.checkpointer.terminate();
+      this.checkpointer = null;
+    }
     try {
       this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {

@@ -21,6 +21,7 @@ import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
 import type { ChatRecord } from "../store.ts";
 import type { ServerNode } from "./node.ts";
+import { traced } from "./stall-trace.ts";
 
 /** Most client requests being answered at once. */
 export const MAX_IN_FLIGHT = 1000;
@@ -97,7 +98,7 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
   const after: ((committed: boolean) => void)[] = [];
   let committed = false;
   try {
-    node.store.transaction(() => {
+    traced("batch", () => node.store.transaction(() => {
       for (const frames of batch) {
         const parts = splitEnvelope(frames);
         if (!parts) continue;
@@ -107,7 +108,7 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
         const done = p();
         if (done) after.push(done);
       }
-    });
+    }));
     committed = true;
   } catch (e) {
     // The commit failed: nothing of the batch is stored, so nothing is delivered or acknowledged.

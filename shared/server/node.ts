@@ -29,6 +29,7 @@ import { PeerClients } from "./peer-clients.ts";
 import { servePeers } from "./peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./topics.ts";
+import { startStallTrace } from "./stall-trace.ts";
 
 export interface ServerNodeOptions {
   name: string;
@@ -98,6 +99,7 @@ export class ServerNode {
   private readonly components: Component[] = [];
   private readonly peerClients = new PeerClients(this, 1000);
   private stopped = false;
+  private stopTrace: () => void = () => {};
 
   constructor(opts: ServerNodeOptions) {
     this.name = opts.name;
@@ -107,7 +109,7 @@ export class ServerNode {
     this.peerSearch = opts.peerSearch;
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
     // Records carry a per-database origin (see origin.ts), not the bare name.
-    this.store = openStore(opts.dataDir, resolveOrigin(opts.dataDir, opts.name));
+    this.store = openStore(opts.dataDir, resolveOrigin(opts.dataDir, opts.name), { backgroundCheckpoint: true });
     this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now() });
   }
 
@@ -154,6 +156,7 @@ export class ServerNode {
 
   async start(): Promise<void> {
     await this.bindPeer();
+    this.stopTrace = startStallTrace(this.name);
     const port = /:(\d+)$/.exec(this.peer.lastEndpoint ?? "")?.[1];
     this.peerAddress = port ? `tcp://${this.advertiseHost}:${port}` : this.endpoints.peer;
     this.pub.connect(this.endpoints.proxyXsub);
@@ -188,6 +191,7 @@ export class ServerNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopTrace();
     for (const c of [...this.components].reverse()) {
       try {
         await c.stop();

@@ -43,6 +43,7 @@ import {
   type SeqRange,
 } from "./replication-wire.ts";
 import { TOPIC_REPLICATION } from "../protocol.ts";
+import { traced } from "./stall-trace.ts";
 
 export interface ReplicationOptions {
   /** Other servers that must hold a write before the client gets OK (default 1). */
@@ -138,7 +139,7 @@ export class Replication implements Component {
     node.peersChangedHooks.push(this.onPeers);
     this.peersChanged(node.livePeers);
     this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
-    this.sweepTimer = setInterval(() => this.sweep(), this.resendMs);
+    this.sweepTimer = setInterval(() => traced("sweep", () => this.sweep()), this.resendMs);
   }
 
   stop(): void {
@@ -195,7 +196,7 @@ export class Replication implements Component {
         try {
           const res = await pullFrom(this.node.store, this.client(p.name, p.address!), {
             pageSize: this.pageSize,
-            apply: (recs) => this.applyAndAck(recs),
+            apply: (recs) => traced("pull-apply", () => this.applyAndAck(recs)),
             onVector: (v, origin) => {
               this.tracker.ackUpTo(p.name, v[this.origin] ?? 0);
               if (origin) this.learn(origin, p.name, p.address!);
@@ -260,7 +261,7 @@ export class Replication implements Component {
     this.inboxCount += batch.records.length;
     if (!this.inboxScheduled) {
       this.inboxScheduled = true;
-      setImmediate(() => this.flushInbox());
+      setImmediate(() => traced("inbox", () => this.flushInbox()));
     }
   }
 

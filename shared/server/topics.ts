@@ -8,6 +8,7 @@
 import { decode } from "../codec.ts";
 import type { Envelope } from "../protocol.ts";
 import type { ServerNode } from "./node.ts";
+import { traced } from "./stall-trace.ts";
 
 /** Dispatches subscribed publications until the node's SUB socket closes. */
 export async function listenTopics(node: ServerNode): Promise<void> {
@@ -27,7 +28,7 @@ export async function listenTopics(node: ServerNode): Promise<void> {
     node.clock.merge(payload.data?.clock);
     node.log.recv(`sub:${topic}`, payload, node.clock.value);
     try {
-      handler(payload, topic);
+      traced(`topic:${topic}`, () => handler(payload, topic));
     } catch (e) {
       node.log.error(`handling '${topic}': ${(e as Error).message}`);
     }

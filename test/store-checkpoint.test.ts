@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DB_FILE, openStore } from "../shared/store-sqlite.ts";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "store-ckpt-test-"));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function post(s: ReturnType<typeof openStore>, i: number): void {
+  s.transaction(() => {
+    s.appendLocal({ kind: "publish", user: "ana", channel: "geral", message: `m${i} ${"x".repeat(200)}`, timestamp: 1_700_000_000_000 + i, clock: i, id: `c${i}` });
+  });
+}
+
+describe("background checkpoints", () => {
+  it("copy committed pages into the database file without any commit doing it", async () => {
+    const dir = tempDir();
+    const s = openStore(dir, "s1", { backgroundCheckpoint: true });
+    s.setFsync(false);
+    const dbFile = join(dir, DB_FILE);
+    // Far below the 1000 pages of an automatic checkpoint (off anyway). The
+    // schema alone is about 40 KB; the records take the file past 60 KB
+    // only once something copied them out of the log.
+    for (let i = 1; i <= 100; i++) post(s, i);
+    const deadline = Date.now() + 10_000;
+    while (statSync(dbFile).size < 60_000 && Date.now() < deadline) await Bun.sleep(20);
+    expect(statSync(dbFile).size).toBeGreaterThanOrEqual(60_000);
+    expect(s.count()).toBe(100);
+    expect(s.history({ channel: "geral" }, 1)[0]!.id).toBe("c100");
+    s.close();
+  }, 15_000);
+
+  it("keeps every record across close and reopen, with the log folded in", async () => {
+    const dir = tempDir();
+    const s = openStore(dir, "s1", { backgroundCheckpoint: true });
+    for (let i = 1; i <= 300; i++) {
+      post(s, i);
+      if (i % 50 === 0) await Bun.sleep(1); // let the worker run between commits
+    }
+    s.close();
+    const wal = join(dir, `${DB_FILE}-wal`);
+    expect(!existsSync(wal) || statSync(wal).size === 0).toBe(true);
+    const again = openStore(dir, "s1", { backgroundCheckpoint: true });
+    expect(again.count()).toBe(300);
+    expect(again.vector()).toEqual({ s1: 300 });
+    expect(again.get("c150")?.message?.startsWith("m150 ")).toBe(true);
+    again.close();
+  });
+});
