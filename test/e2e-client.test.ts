@@ -119,6 +119,14 @@ describe("client with piped stdin", () => {
     const c = client("--user", "ana", "--quiet");
     c.send("/join #lobby");
     await c.waitFor(/^\* joined #lobby/);
+    // A subscription takes effect some time after /join (ZeroMQ's slow joiner):
+    // post until the client shows one, then the subscription is live.
+    let live = false;
+    for (let i = 0; i < 50 && !live; i++) {
+      await other.request("publish", { user: "eve", channel: "lobby", message: `warm-up ${i}` });
+      live = await c.waitFor(/\[#lobby\] eve: warm-up \d+$/, 200).then(() => true, () => false);
+    }
+    expect(live).toBe(true);
     // Each pair goes through the same server and proxy in order: once the second shows, the first has had its chance.
     await other.request("message", { src: "eve", dst: "anabela", message: "for anabela only" });
     await other.request("publish", { user: "eve", channel: "lobbyist", message: "lobbyist only" });
