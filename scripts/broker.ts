@@ -5,9 +5,9 @@
  * @module
  */
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die, loggerFor } from "../shared/cli.ts";
 import { resolveEndpoints } from "../shared/config.ts";
-import { brokerTap, relay } from "../shared/relay.ts";
+import { brokerTap, runRelayRole } from "../shared/relay.ts";
 import { Dealer, Router } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("broker"));
@@ -17,17 +17,17 @@ if (options.help) process.exit(0);
 
 try {
   const ep = resolveEndpoints(options, "bind");
-  const log = loggerFor("broker", undefined, options);
-  const frontend = new Router({ receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
-  const backend = new Dealer({ receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
-  await frontend.bind(ep.brokerFrontend);
-  await backend.bind(ep.brokerBackend);
-  log.info(`clients on ${frontend.lastEndpoint}, servers on ${backend.lastEndpoint}`);
-  exitOnSignals(() => {
-    frontend.close();
-    backend.close();
-  });
-  await relay(frontend, backend, options.quiet ? undefined : brokerTap(log));
+  const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
+  await runRelayRole(
+    {
+      sockets: [new Router(hwm), new Dealer(hwm)],
+      endpoints: [ep.brokerFrontend, ep.brokerBackend],
+      describe: (clients, servers) => `clients on ${clients}, servers on ${servers}`,
+      tap: brokerTap,
+    },
+    loggerFor("broker", undefined, options),
+    Boolean(options.quiet),
+  );
 } catch (e) {
   die("broker", e);
 }

@@ -5,9 +5,9 @@
  * @module
  */
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die, loggerFor } from "../shared/cli.ts";
 import { resolveEndpoints } from "../shared/config.ts";
-import { proxyTap, relay } from "../shared/relay.ts";
+import { proxyTap, runRelayRole } from "../shared/relay.ts";
 import { XPublisher, XSubscriber } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("proxy"));
@@ -17,17 +17,17 @@ if (options.help) process.exit(0);
 
 try {
   const ep = resolveEndpoints(options, "bind");
-  const log = loggerFor("proxy", undefined, options);
-  const xsub = new XSubscriber({ receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
-  const xpub = new XPublisher({ receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
-  await xsub.bind(ep.proxyXsub);
-  await xpub.bind(ep.proxyXpub);
-  log.info(`publishers on ${xsub.lastEndpoint}, subscribers on ${xpub.lastEndpoint}`);
-  exitOnSignals(() => {
-    xsub.close();
-    xpub.close();
-  });
-  await relay(xsub, xpub, options.quiet ? undefined : proxyTap(log));
+  const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
+  await runRelayRole(
+    {
+      sockets: [new XSubscriber(hwm), new XPublisher(hwm)],
+      endpoints: [ep.proxyXsub, ep.proxyXpub],
+      describe: (publishers, subscribers) => `publishers on ${publishers}, subscribers on ${subscribers}`,
+      tap: proxyTap,
+    },
+    loggerFor("proxy", undefined, options),
+    Boolean(options.quiet),
+  );
 } catch (e) {
   die("proxy", e);
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { exitOnSignals } from "./cli.ts";
 import { decode } from "./codec.ts";
 import { isClock } from "./lamport.ts";
 import type { Logger } from "./log.ts";
@@ -109,4 +110,27 @@ export function proxyTap(log: Logger): Tap {
     const topic = frames[0]?.toString("utf8") ?? "";
     logBody(log, "<-", `pub:${topic}`, frames.slice(1));
   };
+}
+
+/** What a relay role (broker, proxy) binds and how it describes itself. */
+export interface RelayRole {
+  /** The two sockets, bound to their endpoints, then relayed until closed. */
+  sockets: [ZSocket, ZSocket];
+  endpoints: [string, string];
+  /** The start-up line, given the two bound endpoints. */
+  describe: (a: string, b: string) => string;
+  tap: (log: Logger) => Tap;
+}
+
+/** Binds, logs the start-up line, closes on SIGTERM/SIGINT, and relays. */
+export async function runRelayRole(r: RelayRole, log: Logger, quiet: boolean): Promise<void> {
+  const [a, b] = r.sockets;
+  await a.bind(r.endpoints[0]);
+  await b.bind(r.endpoints[1]);
+  log.info(r.describe(a.lastEndpoint!, b.lastEndpoint!));
+  exitOnSignals(() => {
+    a.close();
+    b.close();
+  });
+  await relay(a, b, quiet ? undefined : r.tap(log));
 }
