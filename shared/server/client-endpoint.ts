@@ -21,7 +21,7 @@ import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
 import type { ChatRecord } from "../store.ts";
 import type { ServerNode } from "./node.ts";
-import { traced } from "./stall-trace.ts";
+import { traced } from "../stall-trace.ts";
 
 /** Most client requests being answered at once. */
 export const MAX_IN_FLIGHT = 1000;

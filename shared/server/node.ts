@@ -29,7 +29,7 @@ import { PeerClients } from "./peer-clients.ts";
 import { servePeers } from "./peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./topics.ts";
-import { startStallTrace } from "./stall-trace.ts";
+import { startStallTrace } from "../stall-trace.ts";
 
 export interface ServerNodeOptions {
   name: string;

@@ -43,7 +43,7 @@ import {
   type SeqRange,
 } from "./replication-wire.ts";
 import { TOPIC_REPLICATION } from "../protocol.ts";
-import { traced } from "./stall-trace.ts";
+import { traced } from "../stall-trace.ts";
 
 export interface ReplicationOptions {
   /** Other servers that must hold a write before the client gets OK (default 1). */

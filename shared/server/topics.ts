@@ -8,7 +8,7 @@
 import { decode } from "../codec.ts";
 import type { Envelope } from "../protocol.ts";
 import type { ServerNode } from "./node.ts";
-import { traced } from "./stall-trace.ts";
+import { traced } from "../stall-trace.ts";
 
 /** Dispatches subscribed publications until the node's SUB socket closes. */
 export async function listenTopics(node: ServerNode): Promise<void> {
