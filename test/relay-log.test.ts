@@ -3,7 +3,7 @@ import { describe, expect, it } from "bun:test";
 import { encode } from "../shared/codec.ts";
 import { createLogger } from "../shared/log.ts";
 import { brokerTap, proxyTap } from "../shared/relay.ts";
-import { TopicFilter } from "../shared/topic-filter.ts";
+import { TopicFilter } from "./helpers/topic-filter.ts";
 
 function logger(role: string) {
   const lines: string[] = [];

@@ -9,7 +9,7 @@
 import { decode, encode } from "../../shared/codec.ts";
 import { LamportClock } from "../../shared/lamport.ts";
 import type { Envelope } from "../../shared/protocol.ts";
-import { TopicFilter, type Publication } from "../../shared/topic-filter.ts";
+import { TopicFilter, type Publication } from "./topic-filter.ts";
 import { Request, Subscriber, type Frame } from "../../shared/zmq/index.ts";
 
 export type Reply = Envelope<Record<string, unknown>>;

@@ -1,13 +1,14 @@
 /**
- * Exact topic matching for subscribers. A ZeroMQ SUB socket filters by
- * prefix, so a subscriber to `ana` also receives `anabela`; every
- * subscriber (client, bot, test) passes what its socket receives through a
- * TopicFilter and shows only publications whose topic it asked for exactly.
+ * Exact topic matching for the tests' subscribers. A ZeroMQ SUB socket
+ * filters by prefix, so a subscriber to `ana` also receives `anabela`; the
+ * test client passes what its socket receives through a TopicFilter and
+ * keeps only publications whose topic it asked for exactly (the real client
+ * does the same in `shared/client/delivery.ts`).
  *
  * @module
  */
-import { decode } from "./codec.ts";
-import type { Envelope } from "./protocol.ts";
+import { decode } from "../../shared/codec.ts";
+import type { Envelope } from "../../shared/protocol.ts";
 
 /** A publication accepted by the filter. */
 export interface Publication {
