@@ -8,25 +8,14 @@
  * while the DEALER keeps talking to its libzmq peer.
  * @module
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import type { Socket } from "bun";
 import { Dealer, encodeFrame, encodeGreeting, readyFrame, Reply, Router, type ZSocket } from "../shared/zmq/index.ts";
-import { CommandPeer, text, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
+import { PEER_KINDS, usePeers, text, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
 
-const KINDS: PeerKind[] = ["pyzmq", "zeromq.js"];
-const peers = new Map<PeerKind, CommandPeer>();
-const cleanup: (() => unknown)[] = [];
+const KINDS = PEER_KINDS;
+const { peers, cleanup } = usePeers();
 const MAX = 64 * 1024;
-
-beforeAll(() => {
-  for (const k of KINDS) peers.set(k, new CommandPeer(k));
-});
-afterAll(() => {
-  for (const p of peers.values()) p.kill();
-});
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
 
 function greetingWith(edit: (g: Buffer) => void): Buffer {
   const g = encodeGreeting();

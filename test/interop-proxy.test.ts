@@ -9,23 +9,12 @@
  *   the proxied subscriptions to a restarted publisher.
  * @module
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { Dealer, proxy, Router, Subscriber, XPublisher, XSubscriber, ZmtpError, type ZSocket } from "../shared/zmq/index.ts";
-import { CommandPeer, frameBytes, PeerError, summary, text, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
+import { CommandPeer, PEER_KINDS, usePeers, frameBytes, PeerError, summary, text, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
 
-const KINDS: PeerKind[] = ["pyzmq", "zeromq.js"];
-const peers = new Map<PeerKind, CommandPeer>();
-const cleanup: (() => unknown)[] = [];
-
-beforeAll(() => {
-  for (const k of KINDS) peers.set(k, new CommandPeer(k));
-});
-afterAll(() => {
-  for (const p of peers.values()) p.kill();
-});
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const KINDS = PEER_KINDS;
+const { peers, cleanup } = usePeers();
 function ours<T extends ZSocket>(s: T): T {
   cleanup.push(() => s.close());
   return s;

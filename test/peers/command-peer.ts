@@ -26,6 +26,7 @@
  * `sha:<length>:<first 16 hex of sha256>`.
  * @module
  */
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import { createHash } from "node:crypto";
 import type { Subprocess } from "bun";
 
@@ -177,4 +178,26 @@ export class PeerSocket {
   close(): Promise<void> {
     return this.peer.call("close", { name: this.name });
   }
+}
+
+/** The libzmq reference peers every interop suite runs against. */
+export const PEER_KINDS: PeerKind[] = ["pyzmq", "zeromq.js"];
+
+/**
+ * One long-lived peer process per kind for the enclosing test file, killed
+ * after it, plus a cleanup list run after each test (last added, first run).
+ */
+export function usePeers(): { peers: Map<PeerKind, CommandPeer>; cleanup: (() => unknown)[] } {
+  const peers = new Map<PeerKind, CommandPeer>();
+  const cleanup: (() => unknown)[] = [];
+  beforeAll(() => {
+    for (const k of PEER_KINDS) peers.set(k, new CommandPeer(k));
+  });
+  afterAll(() => {
+    for (const p of peers.values()) p.kill();
+  });
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return { peers, cleanup };
 }
