@@ -32,22 +32,10 @@ export const MAX_BATCH = 256;
  * Other writes that join a batch's transaction (records pushed by peers),
  * so one fsync covers them too: `stage` runs inside the transaction and
  * returns what to do once it committed (`done(true)`) or failed
- * (`done(false)`, nothing of it is stored).
+ * (`done(false)`, nothing of it is stored). Registered in
+ * `node.commitParticipants`.
  */
 export type CommitParticipant = () => ((committed: boolean) => void) | undefined;
-
-const participants = new WeakMap<ServerNode, CommitParticipant[]>();
-
-/** Adds writes to every client batch's transaction; returns the function that removes them. */
-export function joinGroupCommit(node: ServerNode, p: CommitParticipant): () => void {
-  let list = participants.get(node);
-  if (!list) participants.set(node, (list = []));
-  list.push(p);
-  return () => {
-    const i = list.indexOf(p);
-    if (i >= 0) list.splice(i, 1);
-  };
-}
 
 /** A request handled inside the batch's transaction, waiting for commit. */
 interface Handled {
@@ -104,7 +92,7 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
         if (!parts) continue;
         handled.push(handleOne(node, parts.envelope, parts.body));
       }
-      for (const p of participants.get(node) ?? []) {
+      for (const p of node.commitParticipants) {
         const done = p();
         if (done) after.push(done);
       }

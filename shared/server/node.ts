@@ -24,7 +24,7 @@ import type { Envelope } from "../protocol.ts";
 import type { RpcClient } from "../rpc-client.ts";
 import { openStore, type ChatRecord, type Store } from "../store.ts";
 import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
-import { serveClients } from "./client-endpoint.ts";
+import { serveClients, type CommitParticipant } from "./client-endpoint.ts";
 import { PeerClients } from "./peer-clients.ts";
 import { servePeers } from "./peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
@@ -91,6 +91,8 @@ export class ServerNode {
    */
   livePeers: PeerInfo[] = [];
   readonly peersChangedHooks: ((peers: PeerInfo[]) => void)[] = [];
+  /** Writes that join every client batch's transaction (see client-endpoint.ts). */
+  readonly commitParticipants: CommitParticipant[] = [];
   /** Called after each client request is answered (clock sync counts them). */
   readonly handledHooks: (() => void)[] = [];
 

@@ -29,7 +29,6 @@
 import type { RpcClient } from "../rpc-client.ts";
 import { StoreError, type ChatRecord } from "../store.ts";
 import { AckTracker } from "./ack-tracker.ts";
-import { joinGroupCommit } from "./client-endpoint.ts";
 import { pullFrom, servePullServices } from "./anti-entropy.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
 import {
@@ -95,7 +94,7 @@ export class Replication implements Component {
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastLow: number | undefined;
-  private leaveGroupCommit: (() => void) | null = null;
+  private readonly stage = () => this.stageInbox();
   private readonly onPeers = (peers: PeerInfo[]) => this.peersChanged(peers);
 
   constructor(
@@ -135,7 +134,7 @@ export class Replication implements Component {
     });
     node.onTopic(TOPIC_REPLICATION, (payload) => this.received(payload.service, payload.data));
     node.commitHook = (records) => this.commit(records);
-    this.leaveGroupCommit = joinGroupCommit(node, () => this.stageInbox());
+    node.commitParticipants.push(this.stage);
     node.peersChangedHooks.push(this.onPeers);
     this.peersChanged(node.livePeers);
     this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
@@ -144,7 +143,8 @@ export class Replication implements Component {
 
   stop(): void {
     this.running = false;
-    this.leaveGroupCommit?.();
+    const at = this.node.commitParticipants.indexOf(this.stage);
+    if (at >= 0) this.node.commitParticipants.splice(at, 1);
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const i = this.node.peersChangedHooks.indexOf(this.onPeers);
