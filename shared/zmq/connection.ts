@@ -4,7 +4,8 @@
  * Lifecycle (RFC 23/37): greeting (parsed incrementally) → NULL handshake
  * (READY exchange, RFC 23 §"The NULL Security Mechanism") → socket-type
  * compatibility check (ERROR + close when incompatible) → traffic.
- * Outgoing frames are batched into one write per event-loop turn; whatever Bun's
+ * Outgoing frames are batched into one write per event-loop turn (one shared
+ * setImmediate flushes every connection with something queued); whatever Bun's
  * `write` does not accept is kept and written on `drain`.
  * Any protocol violation closes this connection only; nothing is thrown out.
  * @module
@@ -32,6 +33,22 @@ export interface ConnectionOwner {
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 const BATCH_BYTES = 256 * 1024;
 const RAW = -1; // flags marker: item is an already-encoded buffer
+
+/** Connections with frames to write; one setImmediate per turn serves them all. */
+let toFlush: Connection[] = [];
+let flushPending = false;
+function flushAll(): void {
+  flushPending = false;
+  const list = toFlush;
+  toFlush = [];
+  for (const c of list) {
+    try {
+      c.flushNow();
+    } catch (e) {
+      c.destroy(new ZmtpError("EPROTO", "internal error while flushing", e)); // this connection only
+    }
+  }
+}
 
 export class Connection {
   state: "greeting" | "handshake" | "ready" | "closed" = "greeting";
@@ -177,12 +194,19 @@ export class Connection {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.unsent !== null) return;
     this.flushScheduled = true;
-    // a macrotask, not a microtask: a caller awaiting each send() in a loop
-    // would otherwise get one write (one syscall) per message
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    toFlush.push(this);
+    if (!flushPending) {
+      flushPending = true;
+      // a macrotask, not a microtask: a caller awaiting each send() in a loop
+      // would otherwise get one write (one syscall) per message
+      setImmediate(flushAll);
+    }
+  }
+
+  /** Called by the shared end-of-turn flush. */
+  flushNow(): void {
+    this.flushScheduled = false;
+    this.flush();
   }
 
   private flush(): void {
