@@ -11,6 +11,10 @@ export class Dealer extends ZSocket {
     super("DEALER", options);
   }
 
+  override trySend(parts: Buffer[]): boolean {
+    return this.sendRoundRobin(parts) !== null;
+  }
+
   send(frames: Frame | Frame[]): Promise<void> {
     try {
       return this.sendBlocking(this.parts(frames));

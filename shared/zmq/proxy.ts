@@ -12,7 +12,7 @@ async function pump(from: ZSocket, to: ZSocket, done: { v: boolean }): Promise<v
     let m: Buffer[] | null;
     while (!done.v && !to.closed && (m = from.tryReceive()) !== null) {
       try {
-        await to.send(m);
+        if (!to.trySend(m)) await to.send(m);
       } catch {
         if (to.closed) break; // dropped message; keep going otherwise
       }

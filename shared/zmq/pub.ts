@@ -77,13 +77,19 @@ export class Publisher extends ZSocket {
   /** Subscription change hook (XPUB reports them). */
   protected notify(_subscribe: boolean, _topic: Buffer, _firstOrLast: boolean, _c: Connection | null): void {}
 
+  /** Never waits: subscribers whose queue is full miss the message. */
+  override trySend(parts: Buffer[]): boolean {
+    this.checkOpen();
+    const topic = parts[0];
+    for (const [c, s] of this.subs) {
+      if (!c.full && s.matches(topic)) c.send(parts);
+    }
+    return true;
+  }
+
   send(frames: Frame | Frame[]): Promise<void> {
     try {
-      const parts = this.parts(frames);
-      const topic = parts[0];
-      for (const [c, s] of this.subs) {
-        if (!c.full && s.matches(topic)) c.send(parts);
-      }
+      this.trySend(this.parts(frames));
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);

@@ -46,24 +46,34 @@ export class Router extends ZSocket {
   }
 
   protected handleMessage(c: Connection, parts: Buffer[]): void {
-    if (c.routingId) this.deliver(c, [c.routingId, ...parts]);
+    // the decoder hands over a fresh array, so it can take the id in place
+    if (c.routingId) {
+      parts.unshift(c.routingId);
+      this.deliver(c, parts);
+    }
+  }
+
+  /** Never waits: routes, or drops (or throws, when `mandatory`). */
+  override trySend(parts: Buffer[]): boolean {
+    this.checkOpen();
+    const id = parts[0]!;
+    const c = this.byId.get(id.toString("latin1"));
+    if (!c || c.state !== "ready") {
+      if (this.mandatory) throw new ZmtpError("EHOSTUNREACH", `no peer with routing id ${id.toString("hex")}`);
+      return true;
+    }
+    if (parts.length < 2) return true; // nothing to route
+    if (c.full) {
+      if (this.mandatory) throw new ZmtpError("EAGAIN", "peer queue full");
+      return true;
+    }
+    c.send(parts.slice(1));
+    return true;
   }
 
   send(frames: Frame | Frame[]): Promise<void> {
     try {
-      const parts = this.parts(frames);
-      const id = parts[0]!;
-      const c = this.byId.get(id.toString("latin1"));
-      if (!c || c.state !== "ready") {
-        if (this.mandatory) throw new ZmtpError("EHOSTUNREACH", `no peer with routing id ${id.toString("hex")}`);
-        return Promise.resolve();
-      }
-      if (parts.length < 2) return Promise.resolve(); // nothing to route
-      if (c.full) {
-        if (this.mandatory) throw new ZmtpError("EAGAIN", "peer queue full");
-        return Promise.resolve();
-      }
-      c.send(parts.slice(1));
+      this.trySend(this.parts(frames));
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);

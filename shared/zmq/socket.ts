@@ -203,7 +203,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
       from.pause();
       this.pausedConns.add(from);
     }
-    for (const r of this.readableWaiters.splice(0)) r();
+    if (this.readableWaiters.length > 0) for (const r of this.readableWaiters.splice(0)) r();
   }
 
   /** Take a message if one is queued, without waiting. */
@@ -255,6 +255,17 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
 
   abstract send(frames: Frame | Frame[]): Promise<void>;
 
+  /**
+   * Send a message whose frames are already Buffers, if that needs no
+   * waiting: true when handled exactly as send() would (queued, or dropped by
+   * the socket's rules), false when send() would have to wait. Throws the
+   * ZmtpError send() would reject with. proxy() uses it to skip a promise
+   * per message.
+   */
+  trySend(_parts: Buffer[]): boolean {
+    return false;
+  }
+
   protected parts(frames: Frame | Frame[]): Buffer[] {
     this.checkOpen();
     return toParts(frames);
@@ -273,15 +284,21 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     return null;
   }
 
+  /** Round-robin send to a peer with room, if one is free and nobody waits before us. */
+  protected sendRoundRobin(parts: Buffer[]): Connection | null {
+    this.checkOpen();
+    if (this.sendWaiters.length > 0) return null;
+    const c = this.pickOut();
+    if (c) c.send(parts);
+    return c;
+  }
+
   /** Round-robin send that waits (up to sendTimeout) for a peer with room. */
   protected sendBlocking(parts: Buffer[], onSent?: (c: Connection) => void): Promise<void> {
-    if (this.sendWaiters.length === 0) {
-      const c = this.pickOut();
-      if (c) {
-        c.send(parts);
-        onSent?.(c);
-        return Promise.resolve();
-      }
+    const c = this.sendRoundRobin(parts);
+    if (c) {
+      onSent?.(c);
+      return Promise.resolve();
     }
     if (this.sendTimeout === 0) return Promise.reject(new ZmtpError("EAGAIN", "no peer ready to send to"));
     return new Promise((resolve, reject) => {

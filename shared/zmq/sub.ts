@@ -35,15 +35,21 @@ export class XSubscriber extends ZSocket {
     for (const c of this.peers) c.sendSubscription(subscribe, topic);
   }
 
+  /** Never waits: a subscription change, or the message to every publisher with room. */
+  override trySend(parts: Buffer[]): boolean {
+    this.checkOpen();
+    const p = parts[0]!;
+    if (parts.length === 1 && p.length > 0 && (p[0] === 0 || p[0] === 1)) {
+      this.changeSubscription(p[0] === 1, Buffer.from(p.subarray(1)));
+    } else {
+      for (const c of this.peers) if (!c.full) c.send(parts);
+    }
+    return true;
+  }
+
   send(frames: Frame | Frame[]): Promise<void> {
     try {
-      const parts = this.parts(frames);
-      const p = parts[0]!;
-      if (parts.length === 1 && p.length > 0 && (p[0] === 0 || p[0] === 1)) {
-        this.changeSubscription(p[0] === 1, Buffer.from(p.subarray(1)));
-      } else {
-        for (const c of this.peers) if (!c.full) c.send(parts);
-      }
+      this.trySend(this.parts(frames));
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -68,6 +74,10 @@ export class Subscriber extends XSubscriber {
     this.checkOpen();
     if (topics.length === 0) topics = [Buffer.alloc(0)];
     for (const t of topics) this.changeSubscription(false, Buffer.from(toBuffer(t)));
+  }
+
+  override trySend(_parts: Buffer[]): boolean {
+    throw new ZmtpError("EFSM", "SUB sockets cannot send; use subscribe()");
   }
 
   override send(_frames: Frame | Frame[]): Promise<void> {
