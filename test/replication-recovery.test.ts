@@ -1,7 +1,8 @@
 /**
  * Anti-entropy and the acknowledgement rule over real processes: a server
  * killed during writes catches up after its restart; a server restarted
- * with an empty disk catches up the whole history under a new origin; with
+ * with an empty disk catches up the whole history under a new origin; both
+ * before they take requests again; with
  * its only peer gone, a server acknowledges on local durability.
  */
 import { afterAll, describe, expect, test } from "bun:test";
@@ -56,6 +57,8 @@ describe("anti-entropy", () => {
     for (let i = 0; i < 20; i++) await publishOk(c, "ana", "ae", `down-${i}`).then(() => ids.push(`down-${i}`));
     expect(holds(cluster, "server2", "down-19")).toBe(false);
     await cluster.startServer("server2");
+    // It takes requests ("up") only once it caught up with its peers.
+    expect(holds(cluster, "server2", "down-19")).toBe(true);
     await waitConverged(cluster, names, { minCount: ids.length });
     let lists = names.map((n) => historyIds(cluster, n));
     for (const l of lists) {
@@ -68,6 +71,7 @@ describe("anti-entropy", () => {
     await rm(join(cluster.dataDir, "server3"), { recursive: true, force: true });
     for (let i = 0; i < 10; i++) await publishOk(c, "ana", "ae", `wiped-${i}`).then(() => ids.push(`wiped-${i}`));
     await cluster.startServer("server3");
+    for (const id of ["before-0", "down-19", "wiped-9"]) expect(holds(cluster, "server3", id)).toBe(true);
     await waitConverged(cluster, names, { minCount: ids.length, peers: 2 });
     // The new incarnation writes under a new origin (its old records keep theirs), and replicates like any other.
     for (let i = 0; i < 10; i++) await publishOk(c, "ana", "ae", `new-${i}`).then(() => ids.push(`new-${i}`));

@@ -93,6 +93,8 @@ export class ServerNode {
   readonly peersChangedHooks: ((peers: PeerInfo[]) => void)[] = [];
   /** Writes that join every client batch's transaction (see client-endpoint.ts). */
   readonly commitParticipants: CommitParticipant[] = [];
+  /** Settle before the server connects to the broker (replication's first catch-up). */
+  readonly startGates: Promise<unknown>[] = [];
   /** Called after each client request is answered (clock sync counts them). */
   readonly handledHooks: (() => void)[] = [];
 
@@ -163,11 +165,18 @@ export class ServerNode {
     this.peerAddress = port ? `tcp://${this.advertiseHost}:${port}` : this.endpoints.peer;
     this.pub.connect(this.endpoints.proxyXsub);
     this.sub.connect(this.endpoints.proxyXpub);
-    this.backend.connect(this.endpoints.brokerBackend);
-    void serveClients(this);
     void servePeers(this);
     void listenTopics(this);
     for (const c of this.components) await c.start();
+    // Take client requests only once caught up: a server that was down, or
+    // joins with an empty disk, first pulls what its peers hold.
+    if (this.startGates.length > 0) {
+      this.log.info(`server ${this.name}: catching up before taking requests`, this.clock.value);
+      await Promise.all(this.startGates);
+    }
+    if (this.stopped) return;
+    this.backend.connect(this.endpoints.brokerBackend);
+    void serveClients(this);
     this.log.info(`server ${this.name} up: peer ${this.peerAddress}, ${this.store.count()} records on disk`, this.clock.value);
   }
 

@@ -59,6 +59,11 @@ export interface ReplicationOptions {
   fsyncAlways?: boolean;
 }
 
+/** How long a starting server waits for the ref's first list before serving alone. */
+const FIRST_LIST_WAIT_MS = 1500;
+/** Longest start-up catch-up before taking requests anyway (anti-entropy finishes it). */
+const CATCH_UP_CAP_MS = 120_000;
+
 /** Most pushed records waiting to be applied; beyond it pushes are dropped and pulled later. */
 const MAX_INBOX = 50_000;
 
@@ -95,7 +100,12 @@ export class Replication implements Component {
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastLow: number | undefined;
   private readonly stage = () => this.stageInbox();
-  private readonly onPeers = (peers: PeerInfo[]) => this.peersChanged(peers);
+  private readonly onPeers = (peers: PeerInfo[]) => {
+    this.peersChanged(peers);
+    this.listed?.();
+  };
+  /** Resolves the wait for the ref's first list of peers. */
+  private listed: (() => void) | null = null;
 
   constructor(
     private readonly node: ServerNode,
@@ -137,12 +147,25 @@ export class Replication implements Component {
     node.commitParticipants.push(this.stage);
     node.peersChangedHooks.push(this.onPeers);
     this.peersChanged(node.livePeers);
+    node.startGates.push(this.initialCatchUp());
     this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
     this.sweepTimer = setInterval(() => traced("sweep", () => this.sweep()), this.resendMs);
   }
 
+  /**
+   * Before the server takes requests: wait for the ref's first list (or go
+   * on alone if none comes soon: the ref may be down), then pull everything
+   * the live peers hold that this server lacks.
+   */
+  private async initialCatchUp(): Promise<void> {
+    await Promise.race([new Promise<void>((r) => (this.listed = r)), Bun.sleep(FIRST_LIST_WAIT_MS)]);
+    this.listed = null;
+    if (this.running && this.node.livePeers.length > 0) await Promise.race([this.syncNow(), Bun.sleep(CATCH_UP_CAP_MS)]);
+  }
+
   stop(): void {
     this.running = false;
+    this.listed?.();
     const at = this.node.commitParticipants.indexOf(this.stage);
     if (at >= 0) this.node.commitParticipants.splice(at, 1);
     if (this.syncTimer) clearInterval(this.syncTimer);
