@@ -88,12 +88,7 @@ export class Publisher extends ZSocket {
   }
 
   send(frames: Frame | Frame[]): Promise<void> {
-    try {
-      this.trySend(this.parts(frames));
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.sendWithoutWaiting(frames);
   }
 }
 

@@ -266,6 +266,20 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     return false;
   }
 
+  /**
+   * send() for socket types that never wait (PUB, XSUB, ROUTER): their
+   * trySend() always handles the message, so this only turns its outcome
+   * into a promise.
+   */
+  protected sendWithoutWaiting(frames: Frame | Frame[]): Promise<void> {
+    try {
+      this.trySend(this.parts(frames));
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   protected parts(frames: Frame | Frame[]): Buffer[] {
     this.checkOpen();
     return toParts(frames);

@@ -48,12 +48,7 @@ export class XSubscriber extends ZSocket {
   }
 
   send(frames: Frame | Frame[]): Promise<void> {
-    try {
-      this.trySend(this.parts(frames));
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.sendWithoutWaiting(frames);
   }
 }
 
