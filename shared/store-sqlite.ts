@@ -404,10 +404,17 @@ class SqliteStore implements Store {
       this.checkpointer.terminate();
       this.checkpointer = null;
     }
-    try {
-      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    } catch {
-      // a checkpoint is an optimisation; closing still succeeds
+    // Fold the log into the database. The stopped worker may still be in the
+    // middle of a checkpoint of its own: give it a moment, then leave the log
+    // as it is (it is complete; the next open reads it).
+    for (let tries = 0; tries < 100; tries++) {
+      try {
+        const r = this.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number } | null;
+        if (!r || r.busy === 0) break;
+      } catch {
+        break; // a checkpoint is an optimisation; closing still succeeds
+      }
+      Bun.sleepSync(5);
     }
     this.db.close();
   }
