@@ -2,10 +2,19 @@
  * MessagePack encoding of every frame payload.
  *
  * Output is plain MessagePack (maps, arrays, strings, numbers) that any
- * library reads: no msgpackr record extension, no bundled strings. Decoding
- * accepts only plain data (nil, booleans, numbers, strings, binary, arrays,
- * maps) nested at most {@link MAX_DEPTH} deep, and throws {@link CodecError}
- * for anything else — never another error type.
+ * library reads: no msgpackr record extension, no bundled strings.
+ *
+ * Strict writer: every integral number goes out as a MessagePack integer
+ * type, whatever its width. msgpackr alone writes integers wider than 32
+ * bits (a millisecond timestamp) as float64, which typed decoders (Go's
+ * msgpack into int64, MessagePack-CSharp into long) refuse.
+ *
+ * Tolerant reader: 64-bit integers (uint64/int64, what Python and Node
+ * clients write for `Date.now()`) decode to plain numbers, never BigInt;
+ * beyond 2^53 they lose precision, which the validator's bounds then refuse.
+ * Decoding accepts only plain data (nil, booleans, numbers, strings, binary,
+ * arrays, maps) nested at most {@link MAX_DEPTH} deep, and throws
+ * {@link CodecError} for anything else — never another error type.
  *
  * @module
  */
@@ -28,12 +37,13 @@ const packr = new Packr({
   variableMapSize: true,
   bundleStrings: false,
   moreTypes: false,
+  int64AsType: "number",
 });
 
 /** Encodes a value as one MessagePack item. Throws CodecError if it cannot. */
 export function encode(value: unknown): Buffer {
   try {
-    return packr.pack(value);
+    return packr.pack(withWideIntegers(value));
   } catch (err) {
     throw new CodecError(`cannot encode: ${(err as Error)?.message ?? err}`, { cause: err });
   }
@@ -56,6 +66,36 @@ export function decode(buf: Uint8Array): unknown {
   }
   checkPlain(value);
   return value;
+}
+
+/** Integers outside 32 bits that msgpackr would write as float64 become BigInt, which it writes as int64/uint64. */
+const needsBigInt = (v: number) => (v > 0xffffffff || v < -0x80000000) && Number.isInteger(v) && v < 2 ** 63 && v >= -(2 ** 63);
+
+/**
+ * A copy of `v` with every wide integer as a BigInt; parts that hold none
+ * are shared, not copied. Depth is bounded by the values we build ourselves.
+ */
+function withWideIntegers(v: unknown): unknown {
+  if (typeof v === "number") return needsBigInt(v) ? BigInt(v) : v;
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = withWideIntegers(x);
+      if (y !== x) (out ??= v.slice())[i] = y;
+    }
+    return out ?? v;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  let out: Record<string, unknown> | undefined;
+  for (const k in v as Record<string, unknown>) {
+    const x = (v as Record<string, unknown>)[k];
+    const y = withWideIntegers(x);
+    if (y !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = y;
+  }
+  return out ?? v;
 }
 
 /** Rejects anything that is not plain data or is nested too deep (iterative walk). */

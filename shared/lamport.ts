@@ -1,8 +1,13 @@
 /**
  * Lamport logical clock: tick before every send, merge on every receive.
  *
+ * Only clocks {@link readClock} accepts are merged (finite, non-negative, at
+ * most MAX_CLOCK, rounded down), so no message from anyone can move the
+ * counter to where ticking it would leave the safe integers.
+ *
  * @module
  */
+import { readClock } from "./tolerant.ts";
 
 /** A Lamport counter. Pure; no time involved. */
 export class LamportClock {
@@ -10,7 +15,7 @@ export class LamportClock {
   value: number;
 
   constructor(initial = 0) {
-    this.value = isClock(initial) ? initial : 0;
+    this.value = readClock(initial) ?? 0;
   }
 
   /** Increments the counter before a send and returns the new value to put in `clock`. */
@@ -19,18 +24,15 @@ export class LamportClock {
     return this.value;
   }
 
-  /**
-   * On receive: counter = max(counter, received). Values that are not
-   * non-negative safe integers are ignored. Returns the counter.
-   */
+  /** On receive: counter = max(counter, received). Values readClock refuses are ignored. Returns the counter. */
   merge(received: unknown): number {
-    if (typeof received === "bigint") return this.value; // beyond safe range: ignore
-    if (isClock(received) && received > this.value) this.value = received;
+    const c = readClock(received);
+    if (c !== null && c > this.value) this.value = c;
     return this.value;
   }
 }
 
-/** True for a non-negative safe integer. */
+/** True for a clock value we keep: a non-negative integer at most MAX_CLOCK. */
 export function isClock(v: unknown): v is number {
-  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  return typeof v === "number" && Number.isInteger(v) && readClock(v) === v;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { isClock } from "./lamport.ts";
 import { RECORD_KINDS, StoreError, type ChatRecord, type HistoryQuery } from "./store.ts";
 
 /** A `records` row. */
@@ -70,7 +71,7 @@ export function checkRecord(r: unknown): asserts r is ChatRecord {
   if (typeof x.kind !== "string" || !RECORD_KINDS.has(x.kind)) throw bad("kind");
   if (typeof x.id !== "string" || x.id.length === 0) throw bad("id");
   if (typeof x.timestamp !== "number" || !Number.isFinite(x.timestamp)) throw bad("timestamp");
-  if (typeof x.clock !== "number" || !Number.isSafeInteger(x.clock) || x.clock < 0) throw bad("clock");
+  if (!isClock(x.clock)) throw bad("clock");
   for (const f of ["user", "channel", "src", "dst", "message"]) if (!isOptString(x[f])) throw bad(f);
   const need: Record<string, string[]> = { login: ["user"], channel: ["channel"], publish: ["user", "channel", "message"], message: ["src", "dst", "message"] };
   for (const f of need[x.kind]!) if (typeof x[f] !== "string") throw bad(`${x.kind} needs ${f}`);

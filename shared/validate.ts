@@ -3,7 +3,10 @@
  * {@link Request} or a clear error text. Never throws.
  *
  * Lenient where foreign clients differ (missing `timestamp`/`clock`, missing
- * `data` for services without fields, extra fields ignored), strict on types.
+ * `data` for services without fields, extra fields ignored, numbers of any
+ * width, timestamps in ms, seconds or ISO-8601: see tolerant.ts), strict on
+ * types and bounds: a clock out of bounds is refused here, before anything
+ * merges it.
  *
  * @module
  */
@@ -21,6 +24,7 @@ import {
   RESERVED_PREFIX,
   type Request,
 } from "./protocol.ts";
+import { MAX_CLOCK, readClock, readCount, readTimestamp } from "./tolerant.ts";
 
 export type NameKind = "user" | "channel" | "server" | "peer" | "src" | "dst";
 
@@ -106,17 +110,15 @@ function parse(raw: unknown): ParseResult {
   const d = rawData;
   const data: Record<string, unknown> = {};
 
-  if (d.timestamp !== undefined) {
-    if (typeof d.timestamp !== "number" || !Number.isFinite(d.timestamp) || d.timestamp < 0) {
-      return fail("timestamp must be a non-negative number");
-    }
-    data.timestamp = d.timestamp;
+  if (d.timestamp !== undefined && d.timestamp !== null) {
+    const ts = readTimestamp(d.timestamp);
+    if (ts === null) return fail("timestamp must be milliseconds or seconds since the epoch, or an ISO-8601 string");
+    data.timestamp = ts;
   }
-  if (d.clock !== undefined) {
-    if (typeof d.clock !== "number" || !Number.isSafeInteger(d.clock) || d.clock < 0) {
-      return fail("clock must be a non-negative integer");
-    }
-    data.clock = d.clock;
+  if (d.clock !== undefined && d.clock !== null) {
+    const clock = readClock(d.clock);
+    if (clock === null) return fail(`clock must be a non-negative number at most ${MAX_CLOCK}`);
+    data.clock = clock;
   }
   const name = (field: string, kind: NameKind): string | null => {
     if (d[field] === undefined) return `missing field '${field}'`;
@@ -196,16 +198,20 @@ function parseHistory(
     return "history needs 'channel', or 'user' and 'peer'";
   }
   if (d.limit === undefined || d.limit === null) data.limit = HISTORY_DEFAULT_LIMIT;
-  else if (typeof d.limit !== "number" || !Number.isInteger(d.limit) || d.limit < 1 || d.limit > HISTORY_MAX_LIMIT) {
-    return `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`;
-  } else data.limit = d.limit;
+  else {
+    const limit = readCount(d.limit);
+    if (limit === null || limit < 1 || limit > HISTORY_MAX_LIMIT) return `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`;
+    data.limit = limit;
+  }
   if (d.before !== undefined && d.before !== null) {
     if (typeof d.before === "number") {
-      if (!Number.isSafeInteger(d.before) || d.before < 0) return "before must be a message id or a non-negative clock";
+      const before = readClock(d.before);
+      if (before === null) return "before must be a message id or a non-negative clock";
+      data.before = before;
     } else if (typeof d.before === "string") {
       if (d.before.length === 0 || d.before.length > 200) return "before must be a message id or a non-negative clock";
+      data.before = d.before;
     } else return "before must be a message id or a non-negative clock";
-    data.before = d.before;
   }
   return null;
 }

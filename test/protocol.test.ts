@@ -13,6 +13,18 @@ import { resolveEndpoints, toEndpoint, ConfigError } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 
 describe("codec", () => {
+  it("writes every integer as an integer type, whatever its width", () => {
+    // 1.733e12 ms: uint64/int64 (0xd3 or 0xcf), never float64 (0xcb); fractions stay floats
+    expect(encode(1_733_000_000_000).toString("hex")).toBe("d3000001937ed97200");
+    expect(encode(-5_000_000_000)[0]).toBe(0xd3);
+    expect(encode(2 ** 32)[0]).toBe(0xd3);
+    expect(encode(0xffffffff)[0]).toBe(0xce);
+    expect(encode(1.5)[0]).toBe(0xcb);
+    const msg = { data: { timestamp: 1_733_000_000_000, list: [{ rank: 2 ** 40 }] } };
+    expect(decode(encode(msg))).toEqual(msg);
+    expect(msg.data.timestamp).toBe(1_733_000_000_000); // the caller's value is left as it was
+  });
+
   it("round-trips a request map", () => {
     const msg = { service: "publish", data: { user: "ana", channel: "geral", message: "olá ✓", timestamp: 1.7e12, clock: 42 } };
     expect(decode(encode(msg))).toEqual(msg);
@@ -128,6 +140,35 @@ describe("parseRequest", () => {
     expect(r.ok).toBe(true);
   });
 
+  it("reads clocks and timestamps of every width and form (dialects.md)", () => {
+    const ms = 1_733_000_000_000;
+    const cases: Array<[unknown, unknown, number, number]> = [
+      [ms, 7, ms, 7], // integer ms, small clock
+      [ms / 1000, 5.0, ms, 5], // float seconds, float clock
+      ["2024-12-01T07:33:20.000Z", 3.9, Date.parse("2024-12-01T07:33:20.000Z"), 3], // ISO string, fractional clock rounded down
+      [ms, ms, ms, ms], // a client that sends its wall clock as its Lamport clock
+    ];
+    for (const [timestamp, clock, wantTs, wantClock] of cases) {
+      const r = parseRequest({ service: "users", data: { timestamp, clock } });
+      expect(r.ok && r.req.data).toEqual({ timestamp: wantTs, clock: wantClock });
+    }
+  });
+
+  it("decodes uint64 and int64 on the wire as numbers a request may carry", () => {
+    // {service: "users", data: {timestamp: uint64 ms, clock: int64 9}}, as Python and Node clients write them
+    const ts = Buffer.alloc(9);
+    ts[0] = 0xcf;
+    ts.writeBigUInt64BE(1_733_000_000_000n, 1);
+    const clock = Buffer.from([0xd3, 0, 0, 0, 0, 0, 0, 0, 9]);
+    const body = Buffer.concat([Buffer.from([0x82, 0xa7, ...Buffer.from("service"), 0xa5, ...Buffer.from("users"), 0xa4, ...Buffer.from("data"), 0x82, 0xa9, ...Buffer.from("timestamp")]), ts, Buffer.from([0xa5, ...Buffer.from("clock")]), clock]);
+    const r = parseRequest(decode(body));
+    expect(r.ok && r.req.data).toEqual({ timestamp: 1_733_000_000_000, clock: 9 });
+    // A uint64 beyond the safe integers is a number too, and refused as a clock, never a BigInt.
+    const huge = Buffer.concat([Buffer.from([0x81, 0xa5, ...Buffer.from("clock"), 0xcf]), Buffer.alloc(8, 0xff)]);
+    expect(typeof (decode(huge) as { clock: unknown }).clock).toBe("number");
+    expect(new LamportClock(3).merge((decode(huge) as { clock: unknown }).clock)).toBe(3);
+  });
+
   it("fills the default history limit", () => {
     const r = parseRequest({ service: "history", data: { channel: "c" } });
     expect(r.ok && r.req.data).toMatchObject({ channel: "c", limit: 100 });
@@ -147,7 +188,11 @@ describe("parseRequest", () => {
     ["login reserved", { service: "login", data: { user: "servers" } }, "login", "reserved"],
     ["bad clock", { service: "users", data: { clock: -1 } }, "users", "clock"],
     ["clock as string", { service: "users", data: { clock: "3" } }, "users", "clock"],
-    ["fractional clock", { service: "users", data: { clock: 1.5 } }, "users", "clock"],
+    ["clock past the bound", { service: "users", data: { clock: 2 ** 48 + 1 } }, "users", "clock"],
+    ["clock 2^53 − 1 (as a float)", { service: "users", data: { clock: 9007199254740991.0 } }, "users", "clock"],
+    ["clock NaN", { service: "users", data: { clock: NaN } }, "users", "clock"],
+    ["clock Infinity", { service: "users", data: { clock: Infinity } }, "users", "clock"],
+    ["timestamp negative", { service: "users", data: { timestamp: -1 } }, "users", "timestamp"],
     ["timestamp as string", { service: "users", data: { timestamp: "now" } }, "users", "timestamp"],
     ["channel missing", { service: "channel", data: {} }, "channel", "missing"],
     ["channel with control char", { service: "channel", data: { channel: "a\tb" } }, "channel", "control"],

@@ -26,9 +26,9 @@ export class WallClock {
     this.#offset = checkFinite(skew, "skewMs");
   }
 
-  /** Current reading: base clock plus offset. */
+  /** Current reading: base clock plus offset, in whole ms (it goes out as an integer timestamp). */
   now(): number {
-    return this.#base() + this.#offset;
+    return Math.round(this.#base() + this.#offset);
   }
 
   /** Current offset from the base clock, in ms. */

@@ -7,6 +7,7 @@
  */
 import { decode, encode } from "../codec.ts";
 import { errorReply, makeReply, type Envelope } from "../protocol.ts";
+import { MAX_CLOCK, readClock } from "../tolerant.ts";
 import type { ServerNode } from "./node.ts";
 
 /** Serves peer requests until the node's peer socket closes. */
@@ -36,8 +37,11 @@ async function handle(node: ServerNode, body: Buffer[]): Promise<Envelope> {
   }
   const service = raw.service as string;
   const data = raw.data && typeof raw.data === "object" ? (raw.data as Record<string, unknown>) : {};
-  node.clock.merge(data.clock);
   node.log.recv("peer", raw, node.clock.value);
+  if (data.clock !== undefined && readClock(data.clock) === null) {
+    return errorReply(service, `clock must be a non-negative number at most ${MAX_CLOCK}`, node.clock.tick(), now);
+  }
+  node.clock.merge(data.clock);
   const handler = node.peerServices.get(service);
   if (!handler) return errorReply(service, `unknown peer service '${service}'`, node.clock.tick(), now);
   try {
