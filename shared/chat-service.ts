@@ -61,16 +61,41 @@ const CLIENT: ReadonlySet<string> = new Set(CLIENT_SERVICES);
 
 /** The wire form of a stored publish/message, as published and as listed by `history`. */
 export function wireMessage(r: ChatRecord): Record<string, unknown> {
+  const timestamp = Math.round(r.timestamp); // older databases hold fractional ms; integers go out
   return r.kind === "publish"
-    ? { id: r.id, user: r.user, channel: r.channel, message: r.message, timestamp: r.timestamp, clock: r.clock }
-    : { id: r.id, src: r.src, dst: r.dst, message: r.message, timestamp: r.timestamp, clock: r.clock };
+    ? { id: r.id, user: r.user, channel: r.channel, message: r.message, timestamp, clock: r.clock }
+    : { id: r.id, src: r.src, dst: r.dst, message: r.message, timestamp, clock: r.clock };
 }
 
-/** The publication for a stored publish/message record; null for other kinds. */
+/**
+ * The line a flat-dialect subscriber prints as is: `[general] ana: hi` or
+ * `[private] ana: hi`. Their clients already start the text with the
+ * sender's name, which is then not repeated.
+ */
+export function displayLine(r: ChatRecord): string {
+  const who = (r.kind === "publish" ? r.user : r.src)!;
+  const text = r.message!;
+  const where = r.kind === "publish" ? r.channel! : "private";
+  return text.startsWith(`${who}: `) ? `[${where}] ${text}` : `[${where}] ${who}: ${text}`;
+}
+
+/**
+ * The publication for a stored publish/message record; null for other
+ * kinds. Beside the contract's `{service, data}` it carries a top-level
+ * `message` (display line) and integer `timestamp`, which is what the seed
+ * team's subscribers read; contract readers ignore both.
+ */
 export function deliveryFor(r: ChatRecord): Delivery | null {
-  if (r.kind === "publish") return { topic: r.channel!, payload: { service: "publish", data: wireMessage(r) as Envelope["data"] } };
-  if (r.kind === "message") return { topic: r.dst!, payload: { service: "message", data: wireMessage(r) as Envelope["data"] } };
-  return null;
+  if (r.kind !== "publish" && r.kind !== "message") return null;
+  const data = wireMessage(r) as Envelope["data"];
+  const payload = { service: r.kind, data, message: displayLine(r), timestamp: data.timestamp };
+  return { topic: (r.kind === "publish" ? r.channel : r.dst)!, payload };
+}
+
+/** How a request is served beyond the contract. */
+export interface HandleOptions {
+  /** A `publish` to a channel that does not exist creates it (the seed dialect's clients never create `general`). */
+  createChannels?: boolean;
 }
 
 /** Request handlers over a Store. */
@@ -88,7 +113,7 @@ export class ChatService {
   }
 
   /** Handles one decoded request. Never throws. */
-  handle(raw: unknown): HandleResult {
+  handle(raw: unknown, opts: HandleOptions = {}): HandleResult {
     let service = "error";
     try {
       const data = raw && typeof raw === "object" ? (raw as { data?: unknown }).data : undefined;
@@ -97,13 +122,13 @@ export class ChatService {
       if (!parsed.ok) return this.fail(parsed.service, parsed.error);
       service = parsed.req.service;
       if (!CLIENT.has(service)) return this.fail(service, `service '${service}' is only served between servers`);
-      return this.dispatch(parsed.req as ClientRequest);
+      return this.dispatch(parsed.req as ClientRequest, opts);
     } catch (err) {
       return this.fail(service, `internal error: ${(err as Error)?.message ?? err}`);
     }
   }
 
-  private dispatch(req: ClientRequest): HandleResult {
+  private dispatch(req: ClientRequest, opts: HandleOptions): HandleResult {
     switch (req.service as ClientService) {
       case "login":
         return this.login(req as LoginRequest);
@@ -114,7 +139,7 @@ export class ChatService {
       case "channels":
         return this.ok("channels", { channels: this.store.channels() });
       case "publish":
-        return this.publish(req as PublishRequest);
+        return this.publish(req as PublishRequest, opts);
       case "message":
         return this.message(req as MessageRequest);
       case "history":
@@ -134,11 +159,15 @@ export class ChatService {
     return this.ok("channel", { status: okStatus("channel") }, [], [record]);
   }
 
-  private publish(req: PublishRequest): HandleResult {
+  private publish(req: PublishRequest, opts: HandleOptions): HandleResult {
     const { user, channel, message, id } = req.data;
-    if (!this.store.hasChannel(channel)) return this.fail("publish", `channel '${channel}' does not exist`);
+    const create = !this.store.hasChannel(channel);
+    if (create && !opts.createChannels) return this.fail("publish", `channel '${channel}' does not exist`);
     if (!this.store.hasUser(user)) return this.fail("publish", `user '${user}' is unknown (log in first)`);
-    return this.write("publish", { kind: "publish", user, channel, message, id });
+    const created = create ? [this.append({ kind: "channel", channel }).record] : [];
+    const res = this.write("publish", { kind: "publish", user, channel, message, id });
+    res.records.unshift(...created);
+    return res;
   }
 
   private message(req: MessageRequest): HandleResult {

@@ -84,10 +84,15 @@ export type ClientRequest =
 /** Any request of the contract, discriminated by `service`. */
 export type Request = ClientRequest | RankRequest | ListRequest | HeartbeatRequest | ClockRequest | ElectionRequest;
 
-/** A reply or publication envelope. */
+/**
+ * A reply or publication envelope. Publications of chat messages also carry
+ * a top-level display `message` and `timestamp` for flat-dialect readers.
+ */
 export interface Envelope<D extends object = Record<string, unknown>> {
   service: string;
   data: D & { timestamp: number; clock: number };
+  message?: string;
+  timestamp?: number;
 }
 
 /** Success status word for a service: "sucesso" for login/channel, "OK" otherwise. */

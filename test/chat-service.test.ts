@@ -74,7 +74,13 @@ describe("ChatService", () => {
     expect(r.deliveries).toHaveLength(1);
     const d = r.deliveries[0]!;
     expect(d.topic).toBe("geral");
-    expect(d.payload).toEqual({ service: "publish", data: { user: "ana", channel: "geral", message: "olá", timestamp: expect.any(Number), clock: 51, id: "s1:4" } });
+    expect(d.payload).toEqual({
+      service: "publish",
+      data: { user: "ana", channel: "geral", message: "olá", timestamp: expect.any(Number), clock: 51, id: "s1:4" },
+      // for the seed dialect's subscribers: a display line and the timestamp at the top level
+      message: "[geral] ana: olá",
+      timestamp: d.payload.data.timestamp,
+    });
     expect(data(r).clock).toBe(52);
     expect(r.records).toHaveLength(1);
     expect(store.count()).toBe(1);

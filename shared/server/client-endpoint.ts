@@ -10,6 +10,9 @@
  * requests are open at once, after which reading pauses (the socket's
  * high-water mark then pushes back on the broker).
  *
+ * A request in the seed team's flat dialect (`{command, …}`, see
+ * seed-dialect.ts) is served by the same services and answered flat.
+ *
  * A DEALER client may leave out the empty delimiter: the message is then
  * `[routing id, body]` (the broker's ROUTER adds the id) and the reply goes
  * back the same way, without a delimiter.
@@ -19,6 +22,7 @@
 import type { HandleResult } from "../chat-service.ts";
 import { decode, encode } from "../codec.ts";
 import { errorReply, type Envelope } from "../protocol.ts";
+import { fromSeed, isSeedRequest, toSeedReply } from "../seed-dialect.ts";
 import type { ChatRecord } from "../store.ts";
 import type { ServerNode } from "./node.ts";
 import { traced } from "../stall-trace.ts";
@@ -40,6 +44,8 @@ export type CommitParticipant = () => ((committed: boolean) => void) | undefined
 /** A request handled inside the batch's transaction, waiting for commit. */
 interface Handled {
   envelope: Buffer[];
+  /** The request was in the seed team's flat dialect: so is the reply. */
+  seed?: boolean;
   /** The reply to send now (bad input), or the service's result. */
   reply?: Envelope;
   result?: HandleResult;
@@ -109,7 +115,7 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
   for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve()); // no routing id: nothing to answer
   for (const h of handled) {
     if (h.reply) {
-      out.push(reply(node, h.envelope, h.reply));
+      out.push(reply(node, h, h.reply));
       continue;
     }
     const res = h.result!;
@@ -117,7 +123,7 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
       node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);
       node.sendPub(d.topic, d.payload);
     }
-    out.push(acknowledge(node, res, h.written!).then((r) => reply(node, h.envelope, r)));
+    out.push(acknowledge(node, res, h.written!).then((r) => reply(node, h, r)));
   }
   return out;
 }
@@ -134,14 +140,16 @@ function handleOne(node: ServerNode, envelope: Buffer[], body: Buffer[]): Handle
   } catch (e) {
     return { envelope, reply: errorReply("error", `not a MessagePack map: ${(e as Error).message}`, node.clock.tick(), now) };
   }
+  const seed = isSeedRequest(raw);
   try {
-    node.clock.merge((raw as { data?: { clock?: unknown } } | null)?.data?.clock);
-    node.log.recv("broker", raw, node.clock.value);
-    const result = node.chat.handle(raw);
+    const req = isSeedRequest(raw) ? fromSeed(raw) : raw;
+    node.clock.merge((req as { data?: { clock?: unknown } } | null)?.data?.clock);
+    node.log.recv("broker", req, node.clock.value);
+    const result = node.chat.handle(req, { createChannels: seed });
     const written = result.records.length > 0 ? result.records : repeated(node, result.service, result.reply);
-    return { envelope, result, written };
+    return { envelope, seed, result, written };
   } catch (e) {
-    return { envelope, reply: errorReply("error", `internal error: ${(e as Error).message}`, node.clock.tick(), now) };
+    return { envelope, seed, reply: errorReply("error", `internal error: ${(e as Error).message}`, node.clock.tick(), now) };
   }
 }
 
@@ -158,9 +166,9 @@ async function acknowledge(node: ServerNode, res: HandleResult, written: ChatRec
   }
 }
 
-async function reply(node: ServerNode, envelope: Buffer[], msg: Envelope): Promise<void> {
+async function reply(node: ServerNode, h: Handled, msg: Envelope): Promise<void> {
   node.log.send("broker", msg, node.clock.value);
-  await node.backend.send([...envelope, encode(msg)]).catch(() => {});
+  await node.backend.send([...h.envelope, encode(h.seed ? toSeedReply(msg) : msg)]).catch(() => {});
   for (const h of node.handledHooks) h();
 }
 
