@@ -395,6 +395,10 @@ class SqliteStore implements Store {
     return this.nVisible;
   }
 
+  maxClock(): number {
+    return (this.db.query("SELECT MAX(clock) AS m FROM records").get() as { m: number | null }).m ?? 0;
+  }
+
   digest(): string {
     return this.sum.toString(16).padStart(32, "0");
   }

@@ -81,6 +81,8 @@ export interface Store {
   history(q: HistoryQuery, limit: number, before?: string | number): ChatRecord[];
   /** Number of visible publish/message records. */
   count(): number;
+  /** Highest Lamport clock of any record held (0 when empty): where a restarted server's clock resumes. */
+  maxClock(): number;
   /**
    * Hash over all visible publish/message records: the same set of records
    * gives the same digest on every server (kept incrementally, O(1)).

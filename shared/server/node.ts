@@ -114,6 +114,9 @@ export class ServerNode {
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
     // Records carry a per-database origin (see origin.ts), not the bare name.
     this.store = openStore(opts.dataDir, resolveOrigin(opts.dataDir, opts.name), { backgroundCheckpoint: true });
+    // Resume the Lamport clock above everything stored, so that a write made
+    // after a restart (even of the whole cluster) sorts after every earlier one.
+    this.clock.merge(this.store.maxClock());
     this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now() });
   }
 

@@ -362,6 +362,7 @@ export class Replication implements Component {
           this.node.log.error(`replication: record refused: ${e.message}`);
           continue;
         }
+        this.node.clock.merge(r.clock); // what we hold, we have seen: later writes sort after it
         let list = seqs.get(r.origin);
         if (!list) seqs.set(r.origin, (list = []));
         list.push(r.seq);
