@@ -23,7 +23,7 @@ export class WallClock {
   constructor(opts: WallClockOptions = {}) {
     this.#base = opts.base ?? Date.now;
     const skew = opts.skewMs ?? Math.round((Math.random() * 2 - 1) * 1000);
-    this.#offset = checkFinite(skew, "skewMs");
+    this.#offset = Math.round(checkFinite(skew, "skewMs"));
   }
 
   /** Current reading: base clock plus offset, in whole ms (it goes out as an integer timestamp). */
@@ -37,12 +37,12 @@ export class WallClock {
   }
 
   set offset(value: number) {
-    this.#offset = checkFinite(value, "offset");
+    this.#offset = Math.round(checkFinite(value, "offset"));
   }
 
-  /** Shift the clock by `deltaMs` (positive moves it forward). */
+  /** Shift the clock by `deltaMs` (positive moves it forward), in whole ms: readings and offsets go out as integers. */
   adjust(deltaMs: number): void {
-    this.#offset += checkFinite(deltaMs, "deltaMs");
+    this.#offset += Math.round(checkFinite(deltaMs, "deltaMs"));
   }
 }
 

@@ -138,7 +138,7 @@ export class ClockSync implements Component {
         }
         const p = peers.find((q) => q.name === adj.name)!;
         void this.clients.get(p.name, p.address!)
-          .request("clock-adjust", { adjustMs: adj.adjustMs, name: node.name }, this.pollTimeoutMs)
+          .request("clock-adjust", { adjustMs: Math.round(adj.adjustMs), name: node.name }, this.pollTimeoutMs)
           .catch(() => {});
       }
     } finally {
