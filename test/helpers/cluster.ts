@@ -54,6 +54,8 @@ export class Cluster {
   proxy?: RoleProcess;
   ref?: RoleProcess;
   readonly servers = new Map<string, RoleProcess>();
+  /** Each server's peer port (its `--peer`) from its latest start, by name. */
+  readonly peerPorts = new Map<string, number>();
   private readonly extra: RoleProcess[] = [];
   private readonly clients: TestClient[] = [];
 
@@ -103,6 +105,13 @@ export class Cluster {
     return `tcp://127.0.0.1:${this.ports[which]}`;
   }
 
+  /** `tcp://127.0.0.1:<port>` of a started server's peer endpoint. */
+  peerEndpoint(name: string): string {
+    const port = this.peerPorts.get(name);
+    if (port === undefined) throw new Error(`no server ${name}`);
+    return `tcp://127.0.0.1:${port}`;
+  }
+
   get readyTimeout(): number {
     return this.opts.readyTimeoutMs ?? 15_000;
   }
@@ -145,6 +154,7 @@ export class Cluster {
       { label: name },
     );
     this.servers.set(name, p);
+    this.peerPorts.set(name, peer);
     await p.waitFor(READY.server, this.readyTimeout);
     return p;
   }
