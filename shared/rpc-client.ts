@@ -80,10 +80,8 @@ export class RpcClient {
       try {
         await sock.send(encode(msg));
         const [frame] = await sock.receive();
-        const reply = decode(frame!) as Envelope;
-        if (!reply || typeof reply !== "object" || typeof reply.service !== "string") {
-          throw new RpcError("bad-reply", `malformed reply from ${peer}`);
-        }
+        const reply = asEnvelope(decode(frame!), service);
+        if (!reply) throw new RpcError("bad-reply", `malformed reply from ${peer}`);
         clock.merge(reply.data?.clock);
         log?.recv(peer, reply, clock.value);
         return reply;
@@ -111,4 +109,16 @@ export class RpcClient {
     this.sock?.close();
     this.sock = null;
   }
+}
+
+/**
+ * A reply as `{service, data}`. Some servers answer flat (every field at the
+ * top level, no `service`): that map is read as the data of the service asked.
+ */
+function asEnvelope(v: unknown, asked: string): Envelope | null {
+  if (!v || typeof v !== "object" || Array.isArray(v) || v instanceof Uint8Array) return null;
+  const m = v as Record<string, unknown>;
+  if (typeof m.service === "string") return m as unknown as Envelope; // flat or not, the caller reads it
+  if (m.service !== undefined) return null;
+  return { service: asked, data: m } as unknown as Envelope;
 }

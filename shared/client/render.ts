@@ -1,7 +1,9 @@
 /**
  * How the client shows things: deliveries as `HH:MM:SS [#channel] user: text`
- * or `HH:MM:SS [pm] src → dst: text`, replies, errors. Colours (kleur) only
- * when asked for (the caller passes whether stdout is a TTY).
+ * or `HH:MM:SS [pm] src → dst: text` (a server's ready-made display line as
+ * `HH:MM:SS [#channel] line` or `HH:MM:SS [pm] line`), replies, errors.
+ * Colours (kleur) only when asked for (the caller passes whether stdout is
+ * a TTY).
  *
  * @module
  */
@@ -53,6 +55,10 @@ export function formatDelivery(d: Delivery, p: Palette = PLAIN, me?: string): st
   const t = p.dim(timeOfDay(d.timestamp));
   if (d.kind === "channel") {
     return `${t} ${p.channel(`[#${sanitize(d.channel)}]`)} ${who(d.user)}: ${sanitize(d.text)}`;
+  }
+  if (d.kind === "line") {
+    const where = d.private ? p.pm("[pm]") : p.channel(`[#${sanitize(d.topic)}]`);
+    return `${t} ${where} ${sanitize(d.text)}`;
   }
   return `${t} ${p.pm("[pm]")} ${who(d.src)} → ${who(d.dst)}: ${sanitize(d.text)}`;
 }

@@ -2,8 +2,10 @@
  * One logged-in chat user over the wire: requests through the broker
  * (RpcClient: timeout, retry on a fresh socket, Lamport stamping, logging)
  * and deliveries from the proxy (a SUB socket, topics compared exactly,
- * Lamport clock merged, duplicates by id dropped). Shared by the interactive
- * client and the bot; knows nothing about terminals.
+ * Lamport clock merged, duplicates by id dropped). Reads other teams'
+ * servers too: flat replies and deliveries, any status spelling, our own
+ * posts coming back without an id. Shared by the interactive client and
+ * the bot; knows nothing about terminals.
  *
  * @module
  */
@@ -11,17 +13,20 @@ import { randomBytes } from "node:crypto";
 import { decode } from "../codec.ts";
 import { LamportClock } from "../lamport.ts";
 import type { Logger } from "../log.ts";
-import { HISTORY_DEFAULT_LIMIT, toMillis, type Envelope } from "../protocol.ts";
+import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../protocol.ts";
 import { RpcClient, RpcError } from "../rpc-client.ts";
+import { readClock, readTimestamp } from "../tolerant.ts";
 import { Subscriber } from "../zmq/index.ts";
-import { messageFromData, parseDelivery, type Delivery } from "./delivery.ts";
+import { historyEntry, isOwnPost, parseDelivery, type Delivery, type Place } from "./delivery.ts";
 import type { HistoryTarget } from "./commands.ts";
+import { readReply, refusalText, replyFields } from "./replies.ts";
 
 /** The one error this layer throws: a refused request, or no server reachable. */
 export class ClientError extends Error {
   override name = "ClientError";
   constructor(
-    readonly code: "refused" | "unreachable" | "bad-reply" | "state",
+    /** `unsupported`: the server refused because it does not offer the service. */
+    readonly code: "refused" | "unsupported" | "unreachable" | "bad-reply" | "state",
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -45,6 +50,15 @@ export interface SessionOptions {
 
 /** How many delivery ids are remembered to drop duplicates. */
 const SEEN_IDS = 2000;
+/** Own posts shown from the ack whose delivery may still come back without an id: how many, and for how long. */
+const ECHOED_MAX = 200;
+const ECHOED_MS = 30_000;
+
+/** One of our own posts, to recognise it when a server sends it back without our id. */
+interface OwnPost {
+  channel: string;
+  text: string;
+}
 
 /** A fresh message id: 16 hex digits. */
 export function newMessageId(): string {
@@ -69,7 +83,10 @@ export class ChatSession {
   private readonly rpc: RpcClient;
   private readonly sub = new ChatSubscriber({ receiveHighWaterMark: 10_000, linger: 0 });
   private readonly seen = new Set<string>();
-  private readonly pending = new Set<string>();
+  /** Own posts sent and not yet shown, by id. */
+  private readonly pending = new Map<string, OwnPost>();
+  /** Own posts shown from the ack, oldest first. */
+  private echoed: (OwnPost & { at: number })[] = [];
   private readonly log?: Logger;
   private readonly onDelivery: (d: Delivery) => void;
   private loop: Promise<void> | null = null;
@@ -115,8 +132,8 @@ export class ChatSession {
     try {
       await this.request("channel", { channel });
     } catch (e) {
-      if (!(e instanceof ClientError) || e.code !== "refused") throw e;
-      // Refused: fine if it exists already (or a retried request created it).
+      if (!(e instanceof ClientError) || (e.code !== "refused" && e.code !== "unsupported")) throw e;
+      // Refused: fine if it exists already (or a retried request created it, or the server has no `channel`).
       const list = await this.channels();
       if (!list.includes(channel)) throw e;
       created = false;
@@ -155,7 +172,7 @@ export class ChatSession {
   async publish(channel: string, text: string): Promise<string> {
     const id = newMessageId();
     const listening = this.joined.includes(channel);
-    if (listening) this.pending.add(id);
+    if (listening) this.pending.set(id, { channel, text });
     let reply: Envelope;
     try {
       reply = await this.request("publish", { user: this.user, channel, message: text, id });
@@ -170,8 +187,10 @@ export class ChatSession {
     if (listening && !this.seen.has(id)) {
       this.remember(id);
       if (this.pending.delete(id)) this.wake();
-      const { timestamp, clock } = reply.data;
-      this.onDelivery({ kind: "channel", channel, user: this.user, text, timestamp: toMillis(Number(timestamp) || Date.now()), clock: Number(clock) || 0, id });
+      this.echoed.push({ channel, text, at: Date.now() });
+      if (this.echoed.length > ECHOED_MAX) this.echoed.shift();
+      const timestamp = readTimestamp(reply.data.timestamp) ?? Date.now();
+      this.onDelivery({ kind: "channel", channel, user: this.user, text, timestamp, clock: readClock(reply.data.clock) ?? 0, id });
     }
     return id;
   }
@@ -186,14 +205,14 @@ export class ChatSession {
 
   async users(): Promise<string[]> {
     const r = await this.request("users");
-    const list = stringList(r.data.users);
+    const list = stringList("users", r.data.users);
     for (const u of list) this.knownUsers.add(u);
     return list;
   }
 
   async channels(): Promise<string[]> {
     const r = await this.request("channels");
-    const list = stringList(r.data.channels);
+    const list = stringList("channels", r.data.channels);
     for (const c of list) this.knownChannels.add(c);
     return list;
   }
@@ -202,8 +221,10 @@ export class ChatSession {
   async history(target: HistoryTarget, limit = HISTORY_DEFAULT_LIMIT): Promise<Delivery[]> {
     const q = "channel" in target ? { channel: target.channel } : { user: this.user, peer: target.user };
     const r = await this.request("history", { ...q, limit });
-    const raw = Array.isArray(r.data.messages) ? r.data.messages : [];
-    return raw.map(messageFromData).filter((d): d is Delivery => d !== null);
+    // No list is no answer: never shown as "0 messages".
+    if (!Array.isArray(r.data.messages)) throw new ClientError("bad-reply", "history: the reply holds no list of messages");
+    const place: Place = "channel" in target ? { channel: target.channel } : { me: this.user, peer: target.user };
+    return r.data.messages.map((m) => historyEntry(m, place)).filter((d): d is Delivery => d !== null);
   }
 
   /** Own channel posts not yet seen coming back from the proxy. */
@@ -245,12 +266,11 @@ export class ChatSession {
       if (e instanceof RpcError && e.code === "closed") throw new ClientError("state", "session closed", { cause: e });
       throw new ClientError("bad-reply", (e as Error)?.message ?? String(e), { cause: e });
     }
-    const d = reply.data && typeof reply.data === "object" ? reply.data : ({} as Envelope["data"]);
-    if (d.status === "erro") {
-      const text = d.description ?? d.message ?? "request refused";
-      throw new ClientError("refused", `${service}: ${String(text)}`);
-    }
-    return { service: reply.service, data: d };
+    // A flat reply carries its clock at the top level, where the RPC layer does not look.
+    this.clock.merge(readClock(replyFields(reply).clock));
+    const r = readReply(service, reply);
+    if (!r.ok) throw new ClientError(r.unsupported ? "unsupported" : "refused", refusalText(service, r));
+    return { service: reply.service, data: r.data as Envelope["data"] };
   }
 
   private async waitConnected(maxMs: number): Promise<void> {
@@ -270,16 +290,16 @@ export class ChatSession {
           this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
           continue;
         }
-        const d = parseDelivery(topic, payload);
+        const d = parseDelivery(topic, payload, this.user);
         // Prefix matches of other topics (subscribed to `ana`, got `anabela`) and foreign payloads.
         if (!d || !this.listensTo(d, topic)) continue;
         this.clock.merge(d.clock);
-        this.log?.recv(`pub:${topic}`, payload, this.clock.value);
+        this.log?.recv(`pub:${topic}`, isEnvelope(payload) ? payload : { service: "(flat)", data: payload }, this.clock.value);
         if (d.id !== undefined) {
           if (this.seen.has(d.id)) continue;
           this.remember(d.id);
           if (this.pending.delete(d.id)) this.wake();
-        }
+        } else if (this.ownRepeat(d)) continue;
         try {
           this.onDelivery(d);
         } catch (e) {
@@ -292,7 +312,29 @@ export class ChatSession {
   }
 
   private listensTo(d: Delivery, topic: string): boolean {
-    return d.kind === "private" ? topic === this.user : this.joined.includes(topic);
+    const own = d.kind === "private" || (d.kind === "line" && d.private);
+    return own ? topic === this.user : this.joined.includes(topic);
+  }
+
+  /**
+   * Recognises our own post coming back with no id (a server that keeps
+   * none): one still in flight is shown now and not again from its ack; one
+   * already shown from its ack is dropped.
+   */
+  private ownRepeat(d: Delivery): boolean {
+    for (const [id, post] of this.pending) {
+      if (!isOwnPost(d, this.user, post.channel, post.text)) continue;
+      this.remember(id);
+      this.pending.delete(id);
+      this.wake();
+      return false;
+    }
+    const now = Date.now();
+    this.echoed = this.echoed.filter((e) => now - e.at < ECHOED_MS);
+    const i = this.echoed.findIndex((e) => isOwnPost(d, this.user, e.channel, e.text));
+    if (i < 0) return false;
+    this.echoed.splice(i, 1);
+    return true;
   }
 
   private remember(id: string): void {
@@ -307,6 +349,13 @@ export class ChatSession {
   }
 }
 
-function stringList(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+/** A list reply's names; a reply without the list is no answer. */
+function stringList(what: string, v: unknown): string[] {
+  if (!Array.isArray(v)) throw new ClientError("bad-reply", `${what}: the reply holds no list of ${what}`);
+  return v.filter((x): x is string => typeof x === "string");
+}
+
+function isEnvelope(v: unknown): boolean {
+  const e = v as { service?: unknown; data?: unknown };
+  return typeof e.service === "string" && !!e.data && typeof e.data === "object";
 }
