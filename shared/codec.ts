@@ -13,7 +13,7 @@
  * clients write for `Date.now()`) decode to plain numbers, never BigInt;
  * beyond 2^53 they lose precision, which the validator's bounds then refuse.
  * Decoding accepts only plain data (nil, booleans, numbers, strings, binary,
- * arrays, maps) nested at most {@link MAX_DEPTH} deep, and throws
+ * arrays, maps, and the standard timestamp extension as a Date) nested at most {@link MAX_DEPTH} deep, and throws
  * {@link CodecError} for anything else — never another error type.
  *
  * @module
@@ -106,7 +106,7 @@ function checkPlain(root: unknown): void {
     if (v === null || v === undefined) continue;
     const t = typeof v;
     if (t === "string" || t === "number" || t === "boolean" || t === "bigint") continue;
-    if (v instanceof Uint8Array) continue;
+    if (v instanceof Uint8Array || v instanceof Date) continue; // Date: the timestamp extension (-1), which clients send for `timestamp`
     if (depth >= MAX_DEPTH) throw new CodecError(`nesting deeper than ${MAX_DEPTH}`);
     if (Array.isArray(v)) {
       for (const x of v) stack.push([x, depth + 1]);

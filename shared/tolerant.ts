@@ -5,8 +5,8 @@
  *
  * - Integers arrive in any MessagePack width, or as floats (`5.0`); the codec
  *   already turns 64-bit integers into numbers.
- * - `timestamp` is milliseconds, seconds (a value below 1e11), or an
- *   ISO-8601 string.
+ * - `timestamp` is milliseconds, seconds (a value below 1e11), an ISO-8601
+ *   string, or MessagePack's timestamp extension (decoded as a Date).
  * - `clock` is a Lamport counter: a finite non-negative number at most
  *   {@link MAX_CLOCK}, rounded down. Anything else is refused, so that no
  *   peer can push a clock to where ticking it leaves the safe integers.
@@ -42,6 +42,10 @@ export function readTimestamp(v: unknown): number | null {
     if (!Number.isFinite(v) || v < 0) return null;
     const ms = v < SECONDS_BELOW ? v * 1000 : v;
     return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : null;
+  }
+  if (v instanceof Date) {
+    const ms = v.getTime(); // MessagePack's timestamp extension, as `@msgpack/msgpack` writes a Date
+    return Number.isSafeInteger(ms) && ms >= 0 ? ms : null;
   }
   if (typeof v === "string" && v.length <= 64 && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$/i.test(v.trim())) {
     const ms = Date.parse(v.trim());
