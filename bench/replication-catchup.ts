@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { openStore } from "../shared/store.ts";
+import { openStore } from "../shared/store/sqlite.ts";
 import { freshOrigin } from "../shared/server/origin.ts";
 import { Cluster } from "../test/helpers/cluster.ts";
 import { peerAddressOf, statusOf, waitPeers } from "../test/helpers/replicas.ts";

@@ -7,12 +7,12 @@
  */
 import { randomBytes } from "node:crypto";
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/cli.ts";
+import { commonOptions, die, exitOnSignals, loggerFor } from "../shared/roles/cli.ts";
 import { runBot, type BotControl } from "../shared/client/bot.ts";
-import { intFlag, numberFlag } from "../shared/flags.ts";
+import { intFlag, numberFlag } from "../shared/roles/flags.ts";
 import { ChatSession } from "../shared/client/session.ts";
-import { resolveEndpoints } from "../shared/config.ts";
-import { validateName } from "../shared/protocol.ts";
+import { resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { validateName } from "../shared/wire/validate.ts";
 
 const cli = commonOptions(cac("bot"));
 cli.option("--user <name>", "user name (default bot-<4 random hex digits>)");

@@ -8,17 +8,17 @@
  */
 import cac from "cac";
 import kleur from "kleur";
-import { commonOptions, die } from "../shared/cli.ts";
+import { commonOptions, die } from "../shared/roles/cli.ts";
 import { execute } from "../shared/client/actions.ts";
 import { parseCommand } from "../shared/client/commands.ts";
-import { intFlag } from "../shared/flags.ts";
+import { intFlag } from "../shared/roles/flags.ts";
 import { complete } from "../shared/client/completion.ts";
 import { formatDelivery, formatError, formatInfo, palette } from "../shared/client/render.ts";
 import { ChatSession } from "../shared/client/session.ts";
 import { Terminal } from "../shared/client/terminal.ts";
-import { resolveEndpoints } from "../shared/config.ts";
-import { createLogger } from "../shared/log.ts";
-import { validateName } from "../shared/protocol.ts";
+import { resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { createLogger } from "../shared/roles/log.ts";
+import { validateName } from "../shared/wire/validate.ts";
 
 const cli = commonOptions(cac("client"));
 cli.option("--user <name>", "user name (asked for when missing)");

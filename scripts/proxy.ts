@@ -5,9 +5,9 @@
  * @module
  */
 import cac from "cac";
-import { commonOptions, die, loggerFor } from "../shared/cli.ts";
-import { resolveEndpoints } from "../shared/config.ts";
-import { proxyTap, runRelayRole } from "../shared/relay.ts";
+import { commonOptions, die, loggerFor } from "../shared/roles/cli.ts";
+import { resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { proxyTap, runRelayRole } from "../shared/relay/relay.ts";
 import { XPublisher, XSubscriber } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("proxy"));

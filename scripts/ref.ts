@@ -7,13 +7,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
-import { RefRegistry } from "../shared/cluster/ref-registry.ts";
-import { numberFlag } from "../shared/flags.ts";
-import { decode, encode } from "../shared/codec.ts";
-import { resolveEndpoints } from "../shared/config.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { errorReply } from "../shared/protocol.ts";
+import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/roles/cli.ts";
+import { RefRegistry } from "../shared/ref/registry.ts";
+import { numberFlag } from "../shared/roles/flags.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
+import { resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { errorReply } from "../shared/wire/protocol.ts";
 import { RefService } from "../shared/ref/ref-service.ts";
 import { Reply } from "../shared/zmq/index.ts";
 

@@ -5,14 +5,14 @@
  */
 import { join } from "node:path";
 import cac from "cac";
-import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/cli.ts";
-import { checkServerName } from "../shared/cluster/ref-registry.ts";
-import { resolveEndpoints, toEndpoint } from "../shared/config.ts";
-import { intFlag, numberFlag } from "../shared/flags.ts";
+import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/roles/cli.ts";
+import { checkServerName } from "../shared/ref/registry.ts";
+import { resolveEndpoints, toEndpoint } from "../shared/roles/endpoints.ts";
+import { intFlag, numberFlag } from "../shared/roles/flags.ts";
 import { ClockSync } from "../shared/server/clock-sync.ts";
 import { Election } from "../shared/server/election.ts";
 import { Membership } from "../shared/server/membership.ts";
-import { Replication } from "../shared/server/replication.ts";
+import { Replication } from "../shared/server/replication/replication.ts";
 import { ServerNode } from "../shared/server/node.ts";
 import { StatusService } from "../shared/server/status-service.ts";
 

@@ -9,11 +9,11 @@
  */
 import cac from "cac";
 import kleur from "kleur";
-import { die } from "../shared/cli.ts";
-import { registerEndpointOptions, resolveEndpoints } from "../shared/config.ts";
-import { numberFlag } from "../shared/flags.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { RpcClient } from "../shared/rpc-client.ts";
+import { die } from "../shared/roles/cli.ts";
+import { registerEndpointOptions, resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { numberFlag } from "../shared/roles/flags.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { parseList } from "../shared/server/membership.ts";
 import type { PeerInfo } from "../shared/server/node.ts";
 

@@ -2,9 +2,10 @@ import { afterAll, beforeEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChatService } from "../shared/chat-service.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { openStore, type Store } from "../shared/store.ts";
+import { ChatService } from "../shared/server/chat-service.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { openStore } from "../shared/store/sqlite.ts";
+import type { Store } from "../shared/store/store.ts";
 
 const dirs: string[] = [];
 const stores: Store[] = [];

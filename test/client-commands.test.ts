@@ -3,7 +3,7 @@ import { helpText, parseCommand } from "../shared/client/commands.ts";
 import { complete } from "../shared/client/completion.ts";
 import { parseDelivery } from "../shared/client/delivery.ts";
 import { formatDelivery, sanitize } from "../shared/client/render.ts";
-import { numberFlag } from "../shared/flags.ts";
+import { numberFlag } from "../shared/roles/flags.ts";
 import { sentence } from "../shared/client/sentences.ts";
 
 const cmd = (line: string) => {

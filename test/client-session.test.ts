@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "bun:test";
-import { decode, encode } from "../shared/codec.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
 import type { Delivery } from "../shared/client/delivery.ts";
 import { ChatSession, ClientError } from "../shared/client/session.ts";
 import { Publisher, Router } from "../shared/zmq/index.ts";

@@ -6,7 +6,7 @@
  * server on real sockets.
  */
 import { afterEach, describe, expect, it } from "bun:test";
-import { decode, encode } from "../shared/codec.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
 import { historyEntry, isOwnPost, parseDelivery, type Delivery } from "../shared/client/delivery.ts";
 import { formatDelivery } from "../shared/client/render.ts";
 import { readReply, refusalText } from "../shared/client/replies.ts";

@@ -7,7 +7,7 @@
  * clearly when the ref is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { RpcClient } from "../shared/rpc-client.ts";
+import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { Cluster } from "./helpers/cluster.ts";
 import { ControlPlane, settledOn, type Status } from "./cluster-e2e-helpers.ts";
 

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { decode } from "../shared/codec.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { RpcClient } from "../shared/rpc-client.ts";
+import { decode } from "../shared/wire/codec.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { Subscriber } from "../shared/zmq/index.ts";
 
 export interface Listed {

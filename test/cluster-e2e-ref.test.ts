@@ -6,9 +6,9 @@
  * tool → server peer endpoint).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { decode, encode } from "../shared/codec.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { RpcClient } from "../shared/rpc-client.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { Request } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RefRegistry, checkServerName } from "../shared/cluster/ref-registry.ts";
+import { RefRegistry, checkServerName } from "../shared/ref/registry.ts";
 import { isClusterError, type ClusterErrorCode } from "../shared/cluster/errors.ts";
 
 const dirs: string[] = [];

@@ -5,7 +5,7 @@
  * three servers, and clean exits on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { decode, encode } from "../shared/codec.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
 import { Dealer } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
 import { spawnRole } from "./helpers/process.ts";

@@ -1,16 +1,15 @@
 import { describe, expect, it } from "bun:test";
-import { CodecError, decode, encode } from "../shared/codec.ts";
-import { LamportClock } from "../shared/lamport.ts";
+import { CodecError, decode, encode } from "../shared/wire/codec.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
 import {
   errorReply,
   makeReply,
-  parseRequest,
   toMillis,
-  validateName,
   MAX_TEXT_BYTES,
-} from "../shared/protocol.ts";
-import { resolveEndpoints, toEndpoint, ConfigError } from "../shared/config.ts";
-import { createLogger } from "../shared/log.ts";
+} from "../shared/wire/protocol.ts";
+import { parseRequest, validateName } from "../shared/wire/validate.ts";
+import { resolveEndpoints, toEndpoint, ConfigError } from "../shared/roles/endpoints.ts";
+import { createLogger } from "../shared/roles/log.ts";
 
 describe("codec", () => {
   it("writes every integer as an integer type, whatever its width", () => {

@@ -1,8 +1,8 @@
 /** The broker's and proxy's log taps, and the subscribers' exact topic filter. */
 import { describe, expect, it } from "bun:test";
-import { encode } from "../shared/codec.ts";
-import { createLogger } from "../shared/log.ts";
-import { brokerTap, proxyTap } from "../shared/relay.ts";
+import { encode } from "../shared/wire/codec.ts";
+import { createLogger } from "../shared/roles/log.ts";
+import { brokerTap, proxyTap } from "../shared/relay/relay.ts";
 import { TopicFilter } from "./helpers/topic-filter.ts";
 
 function logger(role: string) {

@@ -3,8 +3,8 @@
  * replication wire checks.
  */
 import { describe, expect, test } from "bun:test";
-import { AckTracker } from "../shared/server/ack-tracker.ts";
-import { chunk, mergeRanges, parseAck, parseFetch, parsePush, parseVector, ReplicationError, toRanges } from "../shared/server/replication-wire.ts";
+import { AckTracker } from "../shared/server/replication/ack-tracker.ts";
+import { chunk, mergeRanges, parseAck, parseFetch, parsePush, parseVector, ReplicationError, toRanges } from "../shared/server/replication/wire.ts";
 import { freshOrigin, originServer } from "../shared/server/origin.ts";
 
 function tracker(minReplicas: number) {

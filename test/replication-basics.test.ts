@@ -67,8 +67,8 @@ describe("replication", () => {
   }, 60_000);
 
   test("a malformed replication request is refused and the server keeps serving", async () => {
-    const { RpcClient } = await import("../shared/rpc-client.ts");
-    const { LamportClock } = await import("../shared/lamport.ts");
+    const { RpcClient } = await import("../shared/wire/rpc-client.ts");
+    const { LamportClock } = await import("../shared/cluster/lamport.ts");
     const { peerAddressOf } = await import("./helpers/replicas.ts");
     const rpc = new RpcClient({ endpoint: peerAddressOf(cluster.servers.get("server1")!), clock: new LamportClock(), retries: 0 });
     try {

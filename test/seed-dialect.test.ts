@@ -7,10 +7,11 @@ import { afterAll, beforeEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChatService } from "../shared/chat-service.ts";
-import { LamportClock } from "../shared/lamport.ts";
-import { fromSeed, isSeedRequest, toSeedReply } from "../shared/seed-dialect.ts";
-import { openStore, type Store } from "../shared/store.ts";
+import { ChatService } from "../shared/server/chat-service.ts";
+import { LamportClock } from "../shared/cluster/lamport.ts";
+import { fromSeed, isSeedRequest, toSeedReply } from "../shared/wire/seed-dialect.ts";
+import { openStore } from "../shared/store/sqlite.ts";
+import type { Store } from "../shared/store/store.ts";
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
-import { openStore, StoreError, type ChatRecord } from "../shared/store.ts";
+import { openStore } from "../shared/store/sqlite.ts";
+import { StoreError, type ChatRecord } from "../shared/store/store.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -17,7 +17,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decode, encode } from "../shared/codec.ts";
+import { decode, encode } from "../shared/wire/codec.ts";
 import { Request, Subscriber } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
 

@@ -9,8 +9,8 @@
  */
 import { join } from "node:path";
 import { freshOrigin } from "../../shared/server/origin.ts";
-import { openStore } from "../../shared/store.ts";
-import { HISTORY_MAX_LIMIT } from "../../shared/protocol.ts";
+import { openStore } from "../../shared/store/sqlite.ts";
+import { HISTORY_MAX_LIMIT } from "../../shared/wire/protocol.ts";
 import { Cluster } from "../../test/helpers/cluster.ts";
 import { TestClient } from "../../test/helpers/chat-client.ts";
 import { rssOf } from "./stats.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { decode } from "../../shared/codec.ts";
-import { TOPIC_SERVERS } from "../../shared/protocol.ts";
+import { decode } from "../../shared/wire/codec.ts";
+import { TOPIC_SERVERS } from "../../shared/wire/protocol.ts";
 import { Subscriber } from "../../shared/zmq/index.ts";
 import type { Cluster } from "../../test/helpers/cluster.ts";
 import { benchServers, killServer, startServer, statusOf, waitPeers, type BenchServer } from "./servers.ts";

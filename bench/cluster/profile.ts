@@ -11,8 +11,8 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Cluster } from "../../test/helpers/cluster.ts";
 import { freePort, RoleProcess, ROOT } from "../../test/helpers/process.ts";
-import { LamportClock } from "../../shared/lamport.ts";
-import { RpcClient } from "../../shared/rpc-client.ts";
+import { LamportClock } from "../../shared/cluster/lamport.ts";
+import { RpcClient } from "../../shared/wire/rpc-client.ts";
 import { runLoad, setupChat } from "./traffic.ts";
 
 const out = resolve(process.argv[2] ?? "profiles");

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { LamportClock } from "../../shared/lamport.ts";
-import { RpcClient } from "../../shared/rpc-client.ts";
+import { LamportClock } from "../../shared/cluster/lamport.ts";
+import { RpcClient } from "../../shared/wire/rpc-client.ts";
 import type { Cluster } from "../../test/helpers/cluster.ts";
 import { freePort, spawnRole, type RoleProcess } from "../../test/helpers/process.ts";
 

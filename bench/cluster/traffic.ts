@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { decode } from "../../shared/codec.ts";
+import { decode } from "../../shared/wire/codec.ts";
 import { Subscriber } from "../../shared/zmq/index.ts";
 import { TestClient } from "../../test/helpers/chat-client.ts";
 

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { HISTORY_MAX_LIMIT, validateName, validateText } from "../protocol.ts";
+import { HISTORY_MAX_LIMIT } from "../wire/protocol.ts";
+import { validateName, validateText } from "../wire/validate.ts";
 
 /** Whose history `/history` asks for: a channel, or the conversation with a user. */
 export type HistoryTarget = { channel: string } | { user: string };

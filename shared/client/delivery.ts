@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readClock, readTimestamp } from "../tolerant.ts";
+import { readClock, readTimestamp } from "../wire/tolerant.ts";
 
 export type Delivery =
   | { kind: "channel"; channel: string; user: string; text: string; timestamp: number; clock: number; id?: string }

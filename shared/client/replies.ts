@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readStatus } from "../tolerant.ts";
+import { readStatus } from "../wire/tolerant.ts";
 
 export type ReplyReading =
   | { ok: true; data: Record<string, unknown> }

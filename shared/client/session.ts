@@ -10,12 +10,12 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { decode } from "../codec.ts";
-import { LamportClock } from "../lamport.ts";
-import type { Logger } from "../log.ts";
-import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../protocol.ts";
-import { RpcClient, RpcError } from "../rpc-client.ts";
-import { readClock, readTimestamp } from "../tolerant.ts";
+import { decode } from "../wire/codec.ts";
+import { LamportClock } from "../cluster/lamport.ts";
+import type { Logger } from "../roles/log.ts";
+import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../wire/protocol.ts";
+import { RpcClient, RpcError } from "../wire/rpc-client.ts";
+import { readClock, readTimestamp } from "../wire/tolerant.ts";
 import { Subscriber } from "../zmq/index.ts";
 import { historyEntry, isOwnPost, parseDelivery, type Delivery, type Place } from "./delivery.ts";
 import type { HistoryTarget } from "./commands.ts";

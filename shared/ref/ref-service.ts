@@ -13,9 +13,10 @@
  * @module
  */
 import { isClusterError } from "../cluster/errors.ts";
-import type { RefRegistry } from "../cluster/ref-registry.ts";
-import type { LamportClock } from "../lamport.ts";
-import { errorReply, makeReply, parseRequest, REF_SERVICES, type Envelope } from "../protocol.ts";
+import type { RefRegistry } from "./registry.ts";
+import type { LamportClock } from "../cluster/lamport.ts";
+import { errorReply, makeReply, REF_SERVICES, type Envelope } from "../wire/protocol.ts";
+import { parseRequest } from "../wire/validate.ts";
 
 const REF_ONLY: ReadonlySet<string> = new Set(REF_SERVICES);
 

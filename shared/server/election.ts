@@ -23,7 +23,7 @@
  * @module
  */
 import { Bully, type BullyAction } from "../cluster/bully.ts";
-import { TOPIC_SERVERS } from "../protocol.ts";
+import { TOPIC_SERVERS } from "../wire/protocol.ts";
 import type { Membership } from "./membership.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
 import { PeerClients } from "./peer-clients.ts";

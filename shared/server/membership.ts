@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { RpcClient } from "../rpc-client.ts";
+import { RpcClient } from "../wire/rpc-client.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
 
 /** Options for {@link Membership}. */

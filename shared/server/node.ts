@@ -14,22 +14,23 @@
  *
  * @module
  */
-import { ChatService } from "../chat-service.ts";
-import { encode as encodePayload } from "../codec.ts";
+import { ChatService } from "./chat-service.ts";
+import { encode as encodePayload } from "../wire/codec.ts";
 import { WallClock } from "../cluster/wall-clock.ts";
-import type { Endpoints } from "../config.ts";
-import { LamportClock } from "../lamport.ts";
-import type { Logger } from "../log.ts";
-import type { Envelope } from "../protocol.ts";
-import type { RpcClient } from "../rpc-client.ts";
-import { openStore, type ChatRecord, type Store } from "../store.ts";
+import type { Endpoints } from "../roles/endpoints.ts";
+import { LamportClock } from "../cluster/lamport.ts";
+import type { Logger } from "../roles/log.ts";
+import type { Envelope } from "../wire/protocol.ts";
+import type { RpcClient } from "../wire/rpc-client.ts";
+import { openStore } from "../store/sqlite.ts";
+import type { ChatRecord, Store } from "../store/store.ts";
 import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
-import { serveClients, type CommitParticipant } from "./client-endpoint.ts";
+import { serveClients, type CommitParticipant } from "./endpoints/client-endpoint.ts";
 import { PeerClients } from "./peer-clients.ts";
-import { servePeers } from "./peer-endpoint.ts";
+import { servePeers } from "./endpoints/peer-endpoint.ts";
 import { resolveOrigin } from "./origin.ts";
-import { listenTopics } from "./topics.ts";
-import { startStallTrace } from "../stall-trace.ts";
+import { listenTopics } from "./endpoints/topics.ts";
+import { startStallTrace } from "../debug/stall-trace.ts";
 
 export interface ServerNodeOptions {
   name: string;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RpcClient } from "../rpc-client.ts";
+import { RpcClient } from "../wire/rpc-client.ts";
 import type { ServerNode } from "./node.ts";
 
 export class PeerClients {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { decode, encode } from "../../shared/codec.ts";
-import { LamportClock } from "../../shared/lamport.ts";
-import type { Envelope } from "../../shared/protocol.ts";
+import { decode, encode } from "../../shared/wire/codec.ts";
+import { LamportClock } from "../../shared/cluster/lamport.ts";
+import type { Envelope } from "../../shared/wire/protocol.ts";
 import { TopicFilter, type Publication } from "./topic-filter.ts";
 import { Request, Subscriber, type Frame } from "../../shared/zmq/index.ts";
 

@@ -8,8 +8,8 @@
  */
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { LamportClock } from "../../shared/lamport.ts";
-import { RpcClient } from "../../shared/rpc-client.ts";
+import { LamportClock } from "../../shared/cluster/lamport.ts";
+import { RpcClient } from "../../shared/wire/rpc-client.ts";
 import type { Cluster } from "./cluster.ts";
 import type { RoleProcess } from "./process.ts";
 

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { decode } from "../../shared/codec.ts";
-import type { Envelope } from "../../shared/protocol.ts";
+import { decode } from "../../shared/wire/codec.ts";
+import type { Envelope } from "../../shared/wire/protocol.ts";
 
 /** A publication accepted by the filter. */
 export interface Publication {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { registerEndpointOptions } from "./config.ts";
+import { registerEndpointOptions } from "./endpoints.ts";
 import { createLogger, type Logger } from "./log.ts";
 
 type Cli = { option(raw: string, desc: string, config?: { default?: unknown }): Cli };

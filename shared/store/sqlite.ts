@@ -10,9 +10,9 @@
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { record as traceRecord, tracing } from "./stall-trace.ts";
-import type { CheckpointerReport, CheckpointerStart } from "./store-checkpointer.ts";
-import { before, checkRecord, convKey, fromRow, queryKey, recordHash, type Row } from "./store-records.ts";
+import { record as traceRecord, tracing } from "../debug/stall-trace.ts";
+import type { CheckpointerReport, CheckpointerStart } from "./checkpointer.ts";
+import { before, checkRecord, convKey, fromRow, queryKey, recordHash, type Row } from "./records.ts";
 import {
   StoreError,
   type ChatRecord,
@@ -170,7 +170,7 @@ class SqliteStore implements Store {
   checkpointInBackground(path: string): void {
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./store-checkpointer.ts", import.meta.url).href);
+      worker = new Worker(new URL("./checkpointer.ts", import.meta.url).href);
     } catch {
       return;
     }

@@ -124,6 +124,3 @@ export function errorReply(service: string, text: string, clock: number, now: ()
 export function toMillis(ts: number): number {
   return ts < 1e11 ? ts * 1000 : ts;
 }
-
-export { parseRequest, validateName, validateText, validateId, isReservedName } from "./validate.ts";
-export type { ParseResult, NameKind } from "./validate.ts";

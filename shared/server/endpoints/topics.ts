@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { decode } from "../codec.ts";
-import type { Envelope } from "../protocol.ts";
-import type { ServerNode } from "./node.ts";
-import { traced } from "../stall-trace.ts";
+import { decode } from "../../wire/codec.ts";
+import type { Envelope } from "../../wire/protocol.ts";
+import type { ServerNode } from "../node.ts";
+import { traced } from "../../debug/stall-trace.ts";
 
 /** Dispatches subscribed publications until the node's SUB socket closes. */
 export async function listenTopics(node: ServerNode): Promise<void> {

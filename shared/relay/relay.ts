@@ -10,11 +10,11 @@
  *
  * @module
  */
-import { exitOnSignals } from "./cli.ts";
-import { decode } from "./codec.ts";
-import { isClock } from "./lamport.ts";
-import type { Logger } from "./log.ts";
-import { proxy, type ZSocket } from "./zmq/index.ts";
+import { exitOnSignals } from "../roles/cli.ts";
+import { decode } from "../wire/codec.ts";
+import { isClock } from "../cluster/lamport.ts";
+import type { Logger } from "../roles/log.ts";
+import { proxy, type ZSocket } from "../zmq/index.ts";
 
 /** Which way a message went: from the first socket to the second, or back. */
 export type RelayDirection = "forward" | "backward";

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ReplicationError, type SeqRange } from "./replication-wire.ts";
+import { ReplicationError, type SeqRange } from "./wire.ts";
 
 interface Waiter {
   seq: number;

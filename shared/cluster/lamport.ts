@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readClock } from "./tolerant.ts";
+import { readClock } from "../wire/tolerant.ts";
 
 /** A Lamport counter. Pure; no time involved. */
 export class LamportClock {

@@ -10,10 +10,10 @@
  * @module
  */
 import { decode, encode } from "./codec.ts";
-import type { LamportClock } from "./lamport.ts";
-import type { Logger } from "./log.ts";
+import type { LamportClock } from "../cluster/lamport.ts";
+import type { Logger } from "../roles/log.ts";
 import type { Envelope } from "./protocol.ts";
-import { Request } from "./zmq/index.ts";
+import { Request } from "../zmq/index.ts";
 
 export interface RpcOptions {
   endpoint: string;

@@ -26,11 +26,11 @@
  *
  * @module
  */
-import type { RpcClient } from "../rpc-client.ts";
-import { StoreError, type ChatRecord } from "../store.ts";
+import type { RpcClient } from "../../wire/rpc-client.ts";
+import { StoreError, type ChatRecord } from "../../store/store.ts";
 import { AckTracker } from "./ack-tracker.ts";
 import { pullFrom, servePullServices } from "./anti-entropy.ts";
-import type { Component, PeerInfo, ServerNode } from "./node.ts";
+import type { Component, PeerInfo, ServerNode } from "../node.ts";
 import {
   chunk,
   MAX_ACK_RANGES,
@@ -40,9 +40,9 @@ import {
   ReplicationError,
   toRanges,
   type SeqRange,
-} from "./replication-wire.ts";
-import { TOPIC_REPLICATION } from "../protocol.ts";
-import { traced } from "../stall-trace.ts";
+} from "./wire.ts";
+import { TOPIC_REPLICATION } from "../../wire/protocol.ts";
+import { traced } from "../../debug/stall-trace.ts";
 
 export interface ReplicationOptions {
   /** Other servers that must hold a write before the client gets OK (default 1). */

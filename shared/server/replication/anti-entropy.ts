@@ -12,10 +12,10 @@
  *
  * @module
  */
-import type { RpcClient } from "../rpc-client.ts";
-import type { ChatRecord, Store } from "../store.ts";
-import type { ServerNode } from "./node.ts";
-import { chunk, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, parseFetch, parsePage, parseVector, ReplicationError } from "./replication-wire.ts";
+import type { RpcClient } from "../../wire/rpc-client.ts";
+import type { ChatRecord, Store } from "../../store/store.ts";
+import type { ServerNode } from "../node.ts";
+import { chunk, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, parseFetch, parsePage, parseVector, ReplicationError } from "./wire.ts";
 
 /** Registers `vector` and `fetch` on the node's peer endpoint. */
 export function servePullServices(node: ServerNode, store: Store, maxPage = MAX_BATCH_RECORDS): void {

@@ -108,4 +108,3 @@ export class StoreError extends Error {
   }
 }
 
-export { openStore } from "./store-sqlite.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { isClock } from "./lamport.ts";
+import { isClock } from "../cluster/lamport.ts";
 import { RECORD_KINDS, StoreError, type ChatRecord, type HistoryQuery } from "./store.ts";
 
 /** A `records` row. */

@@ -10,7 +10,7 @@
  * @module
  */
 import { Database, type Statement } from "bun:sqlite";
-import { ClusterError } from "./errors.ts";
+import { ClusterError } from "../cluster/errors.ts";
 
 /** One live server as `list` returns it. */
 export interface RegisteredServer {

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { decode, encode } from "../codec.ts";
-import { errorReply, makeReply, type Envelope } from "../protocol.ts";
-import { MAX_CLOCK, readClock } from "../tolerant.ts";
-import type { ServerNode } from "./node.ts";
+import { decode, encode } from "../../wire/codec.ts";
+import { errorReply, makeReply, type Envelope } from "../../wire/protocol.ts";
+import { MAX_CLOCK, readClock } from "../../wire/tolerant.ts";
+import type { ServerNode } from "../node.ts";
 
 /** Serves peer requests until the node's peer socket closes. */
 export async function servePeers(node: ServerNode): Promise<void> {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { ChatRecord } from "../store.ts";
+import type { ChatRecord } from "../../store/store.ts";
 
 /** The one error the replication layer throws. */
 export class ReplicationError extends Error {

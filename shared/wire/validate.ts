@@ -32,11 +32,8 @@ export type ParseResult = { ok: true; req: Request } | { ok: false; service: str
 
 const CONTROL = /\p{Cc}/u;
 const ID_CHARS = /^[A-Za-z0-9_.\-]+$/;
-let known: ReadonlySet<string> | undefined; // built lazily: protocol.ts and this file import each other
-function isKnownService(s: string): boolean {
-  known ??= new Set<string>([...CLIENT_SERVICES, ...REF_SERVICES, ...PEER_SERVICES]);
-  return known.has(s);
-}
+const KNOWN: ReadonlySet<string> = new Set<string>([...CLIENT_SERVICES, ...REF_SERVICES, ...PEER_SERVICES]);
+const isKnownService = (s: string) => KNOWN.has(s);
 
 /** True if no user or channel may take this name. */
 export function isReservedName(s: string): boolean {

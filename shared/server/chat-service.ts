@@ -17,13 +17,12 @@
  *
  * @module
  */
-import type { LamportClock } from "./lamport.ts";
+import type { LamportClock } from "../cluster/lamport.ts";
 import {
   CLIENT_SERVICES,
   errorReply,
   makeReply,
   okStatus,
-  parseRequest,
   type ChannelRequest,
   type ClientRequest,
   type ClientService,
@@ -32,8 +31,9 @@ import {
   type LoginRequest,
   type MessageRequest,
   type PublishRequest,
-} from "./protocol.ts";
-import type { ChatRecord, HistoryQuery, Store } from "./store.ts";
+} from "../wire/protocol.ts";
+import { parseRequest } from "../wire/validate.ts";
+import type { ChatRecord, HistoryQuery, Store } from "../store/store.ts";
 
 /** A publication: topic frame and payload map. */
 export interface Delivery {

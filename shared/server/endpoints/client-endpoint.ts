@@ -20,12 +20,12 @@
  * @module
  */
 import type { HandleResult } from "../chat-service.ts";
-import { decode, encode } from "../codec.ts";
-import { errorReply, type Envelope } from "../protocol.ts";
-import { fromSeed, isSeedRequest, toSeedReply } from "../seed-dialect.ts";
-import type { ChatRecord } from "../store.ts";
-import type { ServerNode } from "./node.ts";
-import { traced } from "../stall-trace.ts";
+import { decode, encode } from "../../wire/codec.ts";
+import { errorReply, type Envelope } from "../../wire/protocol.ts";
+import { fromSeed, isSeedRequest, toSeedReply } from "../../wire/seed-dialect.ts";
+import type { ChatRecord } from "../../store/store.ts";
+import type { ServerNode } from "../node.ts";
+import { traced } from "../../debug/stall-trace.ts";
 
 /** Most client requests being answered at once. */
 export const MAX_IN_FLIGHT = 1000;
