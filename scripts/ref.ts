@@ -10,11 +10,10 @@ import cac from "cac";
 import { commonOptions, die, exitOnSignals, lastValue, loggerFor } from "../shared/roles/cli.ts";
 import { RefRegistry } from "../shared/ref/registry.ts";
 import { numberFlag } from "../shared/roles/flags.ts";
-import { decode, encode } from "../shared/wire/codec.ts";
 import { resolveEndpoints } from "../shared/roles/endpoints.ts";
 import { LamportClock } from "../shared/cluster/lamport.ts";
-import { errorReply } from "../shared/wire/protocol.ts";
-import { RefService } from "../shared/ref/ref-service.ts";
+import { refRunner } from "../shared/ref/ref-service.ts";
+import { serveRequests } from "../shared/wire/runner.ts";
 import { Reply } from "../shared/zmq/index.ts";
 
 const cli = commonOptions(cac("ref"));
@@ -32,7 +31,6 @@ try {
   mkdirSync(dir, { recursive: true });
   const registry = new RefRegistry({ path: join(dir, "ranks.db"), heartbeatTimeoutMs: 3 * heartbeatMs });
   const clock = new LamportClock();
-  const service = new RefService(registry, clock);
   const sock = new Reply({ receiveHighWaterMark: 10_000 });
   await sock.bind(ep.ref);
   log.info(`reference server on ${sock.lastEndpoint}`, clock.value);
@@ -40,20 +38,7 @@ try {
     sock.close();
     registry.close();
   });
-  for await (const frames of sock) {
-    let reply;
-    try {
-      if (frames.length !== 1) throw new Error(`a request is exactly one frame, got ${frames.length}`);
-      const raw = decode(frames[0]!);
-      clock.merge((raw as { data?: { clock?: unknown } } | null)?.data?.clock);
-      log.recv("server", raw, clock.value);
-      reply = service.handle(raw);
-    } catch (e) {
-      reply = errorReply("error", (e as Error).message, clock.tick());
-    }
-    log.send("server", reply, clock.value);
-    await sock.send(encode(reply)).catch(() => {});
-  }
+  await serveRequests(sock, refRunner(registry, clock, log), undefined, false);
 } catch (e) {
   die("ref", e);
 }

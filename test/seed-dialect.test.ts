@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatService } from "../shared/server/chat-service.ts";
 import { LamportClock } from "../shared/cluster/lamport.ts";
-import { fromSeed, isSeedRequest, toSeedReply } from "../shared/wire/seed-dialect.ts";
+import { isSeedRequest, toSeedReply } from "../shared/wire/seed-dialect.ts";
 import { openStore } from "../shared/store/sqlite.ts";
 import type { Store } from "../shared/store/store.ts";
 
@@ -33,7 +33,8 @@ beforeEach(() => {
 /** One request as the seed clients send it, and the flat reply they read. */
 function seed(raw: Record<string, unknown>) {
   expect(isSeedRequest(raw)).toBe(true);
-  const res = svc.handle(fromSeed(raw), { createChannels: true });
+  const res = svc.handle(raw);
+  expect(res.seed).toBe(true);
   return { reply: toSeedReply(res.reply), res };
 }
 

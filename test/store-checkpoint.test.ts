@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DB_FILE, openStore } from "../shared/store/sqlite.ts";
+import { DB_FILE } from "../shared/store/schema.ts";
+import { openStore } from "../shared/store/sqlite.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {

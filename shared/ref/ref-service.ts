@@ -1,6 +1,6 @@
 /**
- * The reference server's request handlers, socket-free: `handle(raw)` takes
- * a decoded request and returns the reply envelope (Lamport-stamped).
+ * The reference server's services, socket-free: a service table run by the
+ * request runner, which answers every request with a Lamport-stamped reply.
  *
  * | service | reply data |
  * | --- | --- |
@@ -13,56 +13,34 @@
  * @module
  */
 import { isClusterError } from "../cluster/errors.ts";
-import type { RefRegistry } from "./registry.ts";
 import type { LamportClock } from "../cluster/lamport.ts";
-import { errorReply, makeReply, REF_SERVICES, type Envelope } from "../wire/protocol.ts";
-import { parseRequest } from "../wire/validate.ts";
+import type { Logger } from "../roles/log.ts";
+import { REF_SERVICES } from "../wire/protocol.ts";
+import { Runner } from "../wire/runner.ts";
+import { ServiceError, ServiceTable, type Fields } from "../wire/service-table.ts";
+import { CONTRACT_RULES } from "../wire/validate.ts";
+import type { RefRegistry } from "./registry.ts";
 
-const REF_ONLY: ReadonlySet<string> = new Set(REF_SERVICES);
-
-/** Answers `rank`, `list` and `heartbeat` from a {@link RefRegistry}. */
-export class RefService {
-  constructor(
-    private readonly registry: RefRegistry,
-    private readonly clock: LamportClock,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Merges the request's clock, answers it, and stamps the reply with a ticked clock. */
-  handle(raw: unknown): Envelope {
-    const clock = (raw as { data?: { clock?: unknown } } | null)?.data?.clock;
-    this.clock.merge(clock);
-    const parsed = parseRequest(raw);
-    if (!parsed.ok) return this.fail(parsed.service, parsed.error);
-    const { req } = parsed;
-    if (!REF_ONLY.has(req.service)) {
-      return this.fail(req.service, `the reference server answers only ${REF_SERVICES.join(", ")}`);
-    }
+/** The ref's services as a table, run by the request runner like every endpoint. */
+export function refRunner(registry: RefRegistry, clock: LamportClock, log: Logger, now: () => number = Date.now): Runner<void> {
+  const table = new ServiceTable<void>("ref", () => `the reference server answers only ${REF_SERVICES.join(", ")}`);
+  /** Registry refusals (a bad name, a full registry) are the caller's to read. */
+  const guard = (f: (d: Fields) => Fields) => (d: Fields) => {
     try {
-      switch (req.service) {
-        case "rank":
-          return this.ok("rank", { rank: this.registry.rank(req.data.user, req.data.address) });
-        case "heartbeat":
-          if (!this.registry.heartbeat(req.data.user)) {
-            return this.fail("heartbeat", `unknown server '${req.data.user}': ask for a rank first`);
-          }
-          return this.ok("heartbeat", {});
-        case "list":
-          return this.ok("list", { list: this.registry.list() });
-        default:
-          return this.fail(req.service, "unreachable");
-      }
+      return f(d);
     } catch (e) {
-      const text = isClusterError(e) ? e.message : `internal error: ${(e as Error).message}`;
-      return this.fail(req.service, text);
+      throw isClusterError(e) ? new ServiceError(e.message) : e;
     }
-  }
-
-  private ok(service: string, data: Record<string, unknown>): Envelope {
-    return makeReply(service, data, this.clock.tick(), this.now);
-  }
-
-  private fail(service: string, text: string): Envelope {
-    return errorReply(service, text, this.clock.tick(), this.now);
-  }
+  };
+  table.add({ name: "rank", rule: CONTRACT_RULES.rank, handle: guard((d) => ({ rank: registry.rank(d.user as string, d.address as string | undefined) })) });
+  table.add({
+    name: "heartbeat",
+    rule: CONTRACT_RULES.heartbeat,
+    handle: guard((d) => {
+      if (!registry.heartbeat(d.user as string)) throw new ServiceError(`unknown server '${d.user}': ask for a rank first`);
+      return {};
+    }),
+  });
+  table.add({ name: "list", rule: CONTRACT_RULES.list, handle: () => ({ list: registry.list() }) });
+  return new Runner({ table, clock, log, now, peer: "server" });
 }

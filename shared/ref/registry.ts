@@ -9,6 +9,7 @@
  * `heartbeatTimeoutMs`.
  * @module
  */
+import { validateName } from "../wire/validate.ts";
 import { Database, type Statement } from "bun:sqlite";
 import { ClusterError } from "../cluster/errors.ts";
 
@@ -40,14 +41,9 @@ const MAX_ADDRESS = 256;
  * whitespace at either end. Returns the name; throws `ClusterError("bad-name")`.
  */
 export function checkServerName(name: unknown): string {
-  if (typeof name !== "string") throw new ClusterError("bad-name", "server name must be a string");
-  const len = [...name].length;
-  if (len < 1 || len > 64) throw new ClusterError("bad-name", `server name must be 1-64 characters, got ${len}`);
-  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)) {
-    throw new ClusterError("bad-name", "server name must not contain control characters");
-  }
-  if (name.trim() !== name) throw new ClusterError("bad-name", "server name must not start or end with whitespace");
-  return name;
+  const e = validateName("server", name); // the one rule for names, shared with the request validator
+  if (e) throw new ClusterError("bad-name", e);
+  return name as string;
 }
 
 /** Check a peer endpoint address: non-empty, at most 256 chars, no whitespace or control chars. */

@@ -1,12 +1,13 @@
 /**
- * The server's client-request handlers, independent of sockets.
+ * The server's client services, independent of sockets: one entry each in
+ * a {@link ServiceTable}, run by the request runner (wire/runner.ts).
  *
- * `handle(raw)` takes a decoded request map and returns the reply, the
+ * `handle(raw)` takes a decoded request and returns the reply, the
  * publications to make and the records it stored (for replication). It
  * never throws: bad input, unknown services, server-to-server services sent
  * by a client and storage failures all become `erro` replies.
  *
- * Lamport: the request's clock is merged first; a write ticks once for the
+ * Lamport: the runner merges the request's clock; a write ticks once for the
  * event (the stored record and its publication carry that clock), and every
  * reply ticks again, so a reply's clock is always above the request's.
  *
@@ -18,22 +19,12 @@
  * @module
  */
 import type { LamportClock } from "../cluster/lamport.ts";
-import {
-  CLIENT_SERVICES,
-  errorReply,
-  makeReply,
-  okStatus,
-  type ChannelRequest,
-  type ClientRequest,
-  type ClientService,
-  type Envelope,
-  type HistoryRequest,
-  type LoginRequest,
-  type MessageRequest,
-  type PublishRequest,
-} from "../wire/protocol.ts";
-import { parseRequest } from "../wire/validate.ts";
-import type { ChatRecord, HistoryQuery, Store } from "../store/store.ts";
+import { createLogger, type Logger } from "../roles/log.ts";
+import type { ChatRecord, HistoryQuery, LocalRecord, Store } from "../store/store.ts";
+import { CLIENT_SERVICES, okStatus, PEER_SERVICES, REF_SERVICES, type Envelope } from "../wire/protocol.ts";
+import { Runner, type Answer } from "../wire/runner.ts";
+import { ServiceError, ServiceTable, type Fields, type RequestInfo } from "../wire/service-table.ts";
+import { CONTRACT_RULES } from "../wire/validate.ts";
 
 /** A publication: topic frame and payload map. */
 export interface Delivery {
@@ -41,10 +32,7 @@ export interface Delivery {
   payload: Envelope;
 }
 
-export interface HandleResult {
-  /** The service the reply answers (`"error"` for an unparsable request). */
-  service: string;
-  reply: Envelope;
+export interface HandleResult extends Answer {
   deliveries: Delivery[];
   /** Records stored by this request, in order (empty for reads, errors and duplicates). */
   records: ChatRecord[];
@@ -55,9 +43,17 @@ export interface ChatServiceOptions {
   clock: LamportClock;
   /** Wall clock in ms (the server's synchronised clock). */
   now: () => number;
+  /** Where each request and reply is logged (default: nowhere). */
+  log?: Logger;
 }
 
-const CLIENT: ReadonlySet<string> = new Set(CLIENT_SERVICES);
+/** What the handlers of one request collect besides the reply. */
+interface Effects {
+  deliveries: Delivery[];
+  records: ChatRecord[];
+}
+
+const SERVER_ONLY: ReadonlySet<string> = new Set<string>([...PEER_SERVICES, ...REF_SERVICES]);
 
 /** The wire form of a stored publish/message, as published and as listed by `history`. */
 export function wireMessage(r: ChatRecord): Record<string, unknown> {
@@ -92,124 +88,111 @@ export function deliveryFor(r: ChatRecord): Delivery | null {
   return { topic: (r.kind === "publish" ? r.channel : r.dst)!, payload };
 }
 
-/** How a request is served beyond the contract. */
-export interface HandleOptions {
-  /** A `publish` to a channel that does not exist creates it (the seed dialect's clients never create `general`). */
-  createChannels?: boolean;
-}
-
-/** Request handlers over a Store. */
+/** The client services over a Store. */
 export class ChatService {
   readonly serverName: string;
-  private store: Store;
-  private clock: LamportClock;
-  private now: () => number;
+  private readonly store: Store;
+  private readonly clock: LamportClock;
+  private readonly now: () => number;
+  private readonly runner: Runner<Effects>;
 
   constructor(store: Store, opts: ChatServiceOptions) {
     this.store = store;
     this.serverName = opts.serverName;
     this.clock = opts.clock;
     this.now = opts.now;
+    const table = new ServiceTable<Effects>("client", (s) =>
+      SERVER_ONLY.has(s) ? `service '${s}' is only served between servers` : `unknown service '${s}'`,
+    );
+    const handlers: Record<(typeof CLIENT_SERVICES)[number], (d: Fields, fx: Effects, info: RequestInfo) => Fields> = {
+      login: (d, fx) => this.login(d.user as string, fx),
+      users: () => ({ users: this.store.users() }),
+      channel: (d, fx) => this.channel(d.channel as string, fx),
+      channels: () => ({ channels: this.store.channels() }),
+      publish: (d, fx, info) => this.publish(d, fx, info.seed),
+      message: (d, fx) => this.message(d, fx),
+      history: (d) => this.history(d),
+    };
+    for (const name of CLIENT_SERVICES) table.add({ name, rule: CONTRACT_RULES[name], handle: handlers[name] });
+    this.runner = new Runner({ table, clock: opts.clock, log: opts.log ?? createLogger({ role: "server", mode: "quiet" }), now: opts.now, peer: "broker" });
   }
 
-  /** Handles one decoded request. Never throws. */
-  handle(raw: unknown, opts: HandleOptions = {}): HandleResult {
-    let service = "error";
-    try {
-      const data = raw && typeof raw === "object" ? (raw as { data?: unknown }).data : undefined;
-      if (data && typeof data === "object") this.clock.merge((data as { clock?: unknown }).clock);
-      const parsed = parseRequest(raw);
-      if (!parsed.ok) return this.fail(parsed.service, parsed.error);
-      service = parsed.req.service;
-      if (!CLIENT.has(service)) return this.fail(service, `service '${service}' is only served between servers`);
-      return this.dispatch(parsed.req as ClientRequest, opts);
-    } catch (err) {
-      return this.fail(service, `internal error: ${(err as Error)?.message ?? err}`);
-    }
+  /** Handles one request body (the frames after the envelope). Never throws. */
+  run(body: Buffer[]): HandleResult {
+    const d = this.runner.decode(body);
+    return "answer" in d ? { ...d.answer, deliveries: [], records: [] } : this.handle(d.raw);
   }
 
-  private dispatch(req: ClientRequest, opts: HandleOptions): HandleResult {
-    switch (req.service as ClientService) {
-      case "login":
-        return this.login(req as LoginRequest);
-      case "users":
-        return this.ok("users", { users: this.store.users() });
-      case "channel":
-        return this.channel(req as ChannelRequest);
-      case "channels":
-        return this.ok("channels", { channels: this.store.channels() });
-      case "publish":
-        return this.publish(req as PublishRequest, opts);
-      case "message":
-        return this.message(req as MessageRequest);
-      case "history":
-        return this.history(req as HistoryRequest);
-    }
+  /** Handles one decoded request (contract or seed dialect). Never throws. */
+  handle(raw: unknown): HandleResult {
+    const fx: Effects = { deliveries: [], records: [] };
+    const answer = this.runner.handle(raw, fx) as Answer; // every chat handler is synchronous
+    return answer.failed ? { ...answer, deliveries: [], records: [] } : { ...answer, ...fx };
   }
 
-  private login(req: LoginRequest): HandleResult {
-    const { record } = this.append({ kind: "login", user: req.data.user });
-    return this.ok("login", { status: okStatus("login") }, [], [record]);
+  /** A refusal for a request already handled (storage failed, replicas did not confirm). */
+  refuse(service: string, text: string, seed: boolean): Answer {
+    return this.runner.refuse(service, text, seed);
   }
 
-  private channel(req: ChannelRequest): HandleResult {
-    const name = req.data.channel;
-    if (this.store.hasChannel(name)) return this.fail("channel", `channel '${name}' already exists`);
-    const { record } = this.append({ kind: "channel", channel: name });
-    return this.ok("channel", { status: okStatus("channel") }, [], [record]);
+  /** The bytes to send for an answer, logged as sent. */
+  encode(a: Answer): Buffer {
+    return this.runner.encode(a);
   }
 
-  private publish(req: PublishRequest, opts: HandleOptions): HandleResult {
-    const { user, channel, message, id } = req.data;
-    const create = !this.store.hasChannel(channel);
-    if (create && !opts.createChannels) return this.fail("publish", `channel '${channel}' does not exist`);
-    if (!this.store.hasUser(user)) return this.fail("publish", `user '${user}' is unknown (log in first)`);
-    const created = create ? [this.append({ kind: "channel", channel }).record] : [];
-    const res = this.write("publish", { kind: "publish", user, channel, message, id });
-    res.records.unshift(...created);
-    return res;
+  private login(user: string, fx: Effects): Fields {
+    fx.records.push(this.append({ kind: "login", user }).record);
+    return { status: okStatus("login") };
   }
 
-  private message(req: MessageRequest): HandleResult {
-    const { src, dst, message, id } = req.data;
-    if (!this.store.hasUser(dst)) return this.fail("message", `user '${dst}' does not exist`);
-    if (!this.store.hasUser(src)) return this.fail("message", `user '${src}' is unknown (log in first)`);
-    return this.write("message", { kind: "message", src, dst, message, id });
+  private channel(name: string, fx: Effects): Fields {
+    if (this.store.hasChannel(name)) throw new ServiceError(`channel '${name}' already exists`);
+    fx.records.push(this.append({ kind: "channel", channel: name }).record);
+    return { status: okStatus("channel") };
   }
 
-  private write(service: "publish" | "message", r: Omit<ChatRecord, "origin" | "seq" | "id" | "timestamp" | "clock"> & { id?: string }): HandleResult {
+  /** A seed-dialect publish creates a missing channel: their clients never create `general`. */
+  private publish(d: Fields, fx: Effects, createChannel: boolean): Fields {
+    const { user, channel, message, id } = d as { user: string; channel: string; message: string; id?: string };
+    const missing = !this.store.hasChannel(channel);
+    if (missing && !createChannel) throw new ServiceError(`channel '${channel}' does not exist`);
+    if (!this.store.hasUser(user)) throw new ServiceError(`user '${user}' is unknown (log in first)`);
+    if (missing) fx.records.push(this.append({ kind: "channel", channel }).record);
+    return this.write({ kind: "publish", user, channel, message, id }, fx);
+  }
+
+  private message(d: Fields, fx: Effects): Fields {
+    const { src, dst, message, id } = d as { src: string; dst: string; message: string; id?: string };
+    if (!this.store.hasUser(dst)) throw new ServiceError(`user '${dst}' does not exist`);
+    if (!this.store.hasUser(src)) throw new ServiceError(`user '${src}' is unknown (log in first)`);
+    return this.write({ kind: "message", src, dst, message, id }, fx);
+  }
+
+  /** Stores and delivers a publish/message; a repeated id is answered OK without either. */
+  private write(r: Omit<LocalRecord, "timestamp" | "clock">, fx: Effects): Fields {
     if (r.id === undefined) delete r.id;
     const { record, duplicate } = this.append(r);
-    if (duplicate) return this.ok(service, { status: "OK", id: record.id });
-    const delivery = deliveryFor(record)!;
-    return this.ok(service, { status: "OK", id: record.id }, [delivery], [record]);
+    if (!duplicate) {
+      fx.records.push(record);
+      fx.deliveries.push(deliveryFor(record)!);
+    }
+    return { status: "OK", id: record.id };
   }
 
-  private history(req: HistoryRequest): HandleResult {
-    const d = req.data;
-    const q: HistoryQuery = "channel" in d ? { channel: d.channel } : { user: d.user, peer: d.peer };
+  private history(d: Fields): Fields {
+    const q: HistoryQuery = d.channel !== undefined ? { channel: d.channel as string } : { user: d.user as string, peer: d.peer as string };
     if ("channel" in q) {
-      if (!this.store.hasChannel(q.channel)) return this.fail("history", `channel '${q.channel}' does not exist`);
+      if (!this.store.hasChannel(q.channel)) throw new ServiceError(`channel '${q.channel}' does not exist`);
     } else {
-      for (const u of [q.user, q.peer]) if (!this.store.hasUser(u)) return this.fail("history", `user '${u}' does not exist`);
+      for (const u of [q.user, q.peer]) if (!this.store.hasUser(u)) throw new ServiceError(`user '${u}' does not exist`);
     }
-    if (typeof d.before === "string" && !this.store.get(d.before)) {
-      return this.fail("history", `unknown message id '${d.before}'`);
-    }
-    const messages = this.store.history(q, d.limit, d.before).map(wireMessage);
-    return this.ok("history", { status: "OK", messages });
+    const before = d.before as string | number | undefined;
+    if (typeof before === "string" && !this.store.get(before)) throw new ServiceError(`unknown message id '${before}'`);
+    return { status: "OK", messages: this.store.history(q, d.limit as number, before).map(wireMessage) };
   }
 
   /** Stores a local record stamped with the server's time and a fresh event clock. */
-  private append(r: Omit<ChatRecord, "origin" | "seq" | "id" | "timestamp" | "clock"> & { id?: string }) {
-    return this.store.appendLocal({ ...r, timestamp: this.now(), clock: this.clock.tick() });
-  }
-
-  private ok(service: string, data: Record<string, unknown>, deliveries: Delivery[] = [], records: ChatRecord[] = []): HandleResult {
-    return { service, reply: makeReply(service, data, this.clock.tick(), this.now), deliveries, records };
-  }
-
-  private fail(service: string, text: string): HandleResult {
-    return { service, reply: errorReply(service, text, this.clock.tick(), this.now), deliveries: [], records: [] };
+  private append(r: Omit<LocalRecord, "timestamp" | "clock">) {
+    return this.store.appendLocal({ ...r, timestamp: this.now(), clock: this.clock.tick() } as LocalRecord);
   }
 }

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { offAll } from "./events.ts";
 import { berkeleyRound, cristianCorrection, type ClockReading } from "../cluster/berkeley.ts";
 import type { Election } from "./election.ts";
 import { PeerClients } from "./peer-clients.ts";
@@ -44,6 +45,7 @@ export class ClockSync implements Component {
   private asking = false;
   private inRound = false;
   private readonly clients: PeerClients;
+  private readonly offs: (() => void)[] = [];
 
   constructor(
     private readonly node: ServerNode,
@@ -59,22 +61,25 @@ export class ClockSync implements Component {
 
   start(): void {
     const { node } = this;
-    node.peerService("clock", () => ({ time: node.wall.now() }));
-    node.peerService("clock-adjust", (data) => this.onAdjust(data));
-    node.handledHooks.push(() => {
-      if (++this.handled < this.everyMessages) return;
-      this.handled = 0;
-      void this.askCoordinator();
-    });
-    this.election.changedHooks.push((coordinator) => {
-      if (coordinator !== node.name) return;
-      if (this.soon) clearTimeout(this.soon);
-      this.soon = setTimeout(() => void this.round(), 300);
-    });
+    this.offs.push(
+      node.peerService("clock", () => ({ time: node.wall.now() })),
+      node.peerService("clock-adjust", (data) => this.onAdjust(data)),
+      node.events.on("handled", () => {
+        if (++this.handled < this.everyMessages) return;
+        this.handled = 0;
+        void this.askCoordinator();
+      }),
+      this.election.events.on("coordinator", (coordinator) => {
+        if (coordinator !== node.name) return;
+        if (this.soon) clearTimeout(this.soon);
+        this.soon = setTimeout(() => void this.round(), 300);
+      }),
+    );
     this.timer = setInterval(() => void this.round(), this.syncMs);
   }
 
   stop(): void {
+    offAll(this.offs);
     if (this.timer) clearInterval(this.timer);
     if (this.soon) clearTimeout(this.soon);
     this.clients.closeAll();

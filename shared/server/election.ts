@@ -26,6 +26,7 @@ import { Bully, type BullyAction } from "../cluster/bully.ts";
 import { TOPIC_SERVERS } from "../wire/protocol.ts";
 import type { Membership } from "./membership.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
+import { Events, offAll } from "./events.ts";
 import { PeerClients } from "./peer-clients.ts";
 
 /** Options for {@link Election}; all in ms. */
@@ -59,8 +60,9 @@ export class Election implements Component {
   /** The liveness probe's own clients, so a probe never waits behind an election request. */
   private readonly watchClients: PeerClients;
   private readonly opts: Required<ElectionOptions>;
-  /** Run after each change of coordinator, with the new coordinator's name. */
-  readonly changedHooks: ((coordinator: string, previous: string | null) => void)[] = [];
+  /** `coordinator` after each change of coordinator, with the new one's name and the previous one's. */
+  readonly events = new Events<{ coordinator: [string, string | null] }>();
+  private readonly offs: (() => void)[] = [];
 
   constructor(
     private readonly node: ServerNode,
@@ -104,18 +106,21 @@ export class Election implements Component {
   }
 
   start(): void {
-    this.node.peerService("election", (data) => this.onElectionRequest(data));
-    this.node.onTopic(TOPIC_SERVERS, (payload) => {
-      const c = payload.data?.coordinator;
-      if (payload.service !== "election" || typeof c !== "string" || c.length === 0 || c.length > 256) return;
-      if (this.bully) this.run(this.bully.onAnnouncement(c, Date.now()));
-    });
-    this.membership.rankHooks.push((rank) => this.onRank(rank));
-    this.membership.listedHooks.push((list) => this.onList(list));
+    this.offs.push(
+      this.node.peerService("election", (data) => this.onElectionRequest(data)),
+      this.node.onTopic(TOPIC_SERVERS, (payload) => {
+        const c = payload.data?.coordinator;
+        if (payload.service !== "election" || typeof c !== "string" || c.length === 0 || c.length > 256) return;
+        if (this.bully) this.run(this.bully.onAnnouncement(c, Date.now()));
+      }),
+      this.membership.events.on("rank", (rank) => this.onRank(rank)),
+      this.membership.events.on("listed", (list) => this.onList(list)),
+    );
     this.timer = setInterval(() => this.tick(), this.opts.tickMs);
   }
 
   stop(): void {
+    offAll(this.offs);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.clients.closeAll();
@@ -214,7 +219,7 @@ export class Election implements Component {
           break;
         case "coordinator-changed":
           this.node.log.info(`coordinator: ${a.from ?? "none"} -> ${a.to}`, this.node.clock.value);
-          for (const h of this.changedHooks) h(a.to, a.from);
+          this.events.emit("coordinator", a.to, a.from);
           break;
         case "reply-ok":
           break; // answered by the peer service handler

@@ -11,6 +11,7 @@
  * @module
  */
 import { RpcClient } from "../wire/rpc-client.ts";
+import { Events } from "./events.ts";
 import type { Component, PeerInfo, ServerNode } from "./node.ts";
 
 /** Options for {@link Membership}. */
@@ -25,10 +26,13 @@ export class Membership implements Component {
   rank: number | null = null;
   /** Every live server as last listed by the ref, this one included. */
   list: PeerInfo[] = [];
-  /** Run after each successful `list` poll (the election watches the coordinator through it). */
-  readonly listedHooks: ((list: PeerInfo[]) => void)[] = [];
-  /** Run once the rank is known (and again if it ever changes). */
-  readonly rankHooks: ((rank: number) => void)[] = [];
+  /**
+   * `listed` after each successful `list` poll (the election watches the
+   * coordinator through it); `rank` once the rank is known (and again if it
+   * ever changes).
+   */
+  readonly events = new Events<{ listed: [PeerInfo[]]; rank: [number] }>();
+  private offSeen: () => void = () => {};
   readonly heartbeatMs: number;
   private ref: RpcClient | null = null;
   private registered = false;
@@ -57,10 +61,16 @@ export class Membership implements Component {
       now: () => this.node.wall.now(),
     });
     this.running = true;
+    // A server we do not list called us: it has just registered, so ask the
+    // ref now rather than at the next period (its writes need our acks).
+    this.offSeen = this.node.events.on("peer-seen", (name) => {
+      if (!this.list.some((p) => p.name === name)) this.wake?.();
+    });
     void this.loop();
   }
 
   stop(): void {
+    this.offSeen();
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.wake?.();
@@ -96,7 +106,7 @@ export class Membership implements Component {
       this.node.log.info(`registered with the ref: rank ${rank}`, this.node.clock.value);
       if (rank !== this.rank) {
         this.rank = rank;
-        for (const h of this.rankHooks) h(rank);
+        this.events.emit("rank", rank);
       }
     } else {
       const reply = await ref.request("heartbeat", { user: name });
@@ -114,7 +124,7 @@ export class Membership implements Component {
     if (!list.some((p) => p.name === name)) this.registered = false;
     this.list = list;
     this.node.setLivePeers(list);
-    for (const h of this.listedHooks) h(list);
+    this.events.emit("listed", list);
   }
 
   private found(): void {

@@ -25,9 +25,12 @@ import type { RpcClient } from "../wire/rpc-client.ts";
 import { openStore } from "../store/sqlite.ts";
 import type { ChatRecord, Store } from "../store/store.ts";
 import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
-import { serveClients, type CommitParticipant } from "./endpoints/client-endpoint.ts";
+import { serveClients } from "./endpoints/client-endpoint.ts";
+import { Events } from "./events.ts";
 import { PeerClients } from "./peer-clients.ts";
-import { servePeers } from "./endpoints/peer-endpoint.ts";
+import type { ClientPort, CommitParticipant, CommitPolicy, Component, PeerInfo, TopicHandler, TopicPort } from "./ports.ts";
+import { Runner, serveRequests } from "../wire/runner.ts";
+import { ServiceError, ServiceTable } from "../wire/service-table.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./endpoints/topics.ts";
 import { startStallTrace } from "../debug/stall-trace.ts";
@@ -47,25 +50,22 @@ export interface ServerNodeOptions {
   peerSearch?: number;
 }
 
-/** A live server as the ref lists it. */
-export interface PeerInfo {
-  name: string;
-  rank: number;
-  address?: string;
-}
-
-/** A part of the server with a lifetime of its own. */
-export interface Component {
-  start(): void | Promise<void>;
-  stop(): void | Promise<void>;
-}
+/** What a server announces to its parts. */
+export type NodeEvents = {
+  /** The live-peer list changed (other servers only). */
+  peers: [PeerInfo[]];
+  /** A peer server called this one: it may be new to us. */
+  "peer-seen": [string];
+  /** A client request was answered. */
+  handled: [];
+};
 
 /** Answers a peer service; returns the reply's data (timestamp and clock are added). */
 export type PeerHandler = (data: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
-/** Handles a publication received on a subscribed topic. */
-export type TopicHandler = (payload: Envelope, topic: string) => void;
 
-export class ServerNode {
+export { type Component, type PeerInfo, type TopicHandler } from "./ports.ts";
+
+export class ServerNode implements ClientPort, TopicPort {
   readonly name: string;
   readonly log: Logger;
   readonly clock = new LamportClock();
@@ -81,26 +81,14 @@ export class ServerNode {
   readonly sub = new Subscriber({ receiveHighWaterMark: 100_000 });
   readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000 });
   readonly peer = new Router({ receiveHighWaterMark: 10_000 });
-  /**
-   * Resolves once the records a request stored may be acknowledged to the
-   * client. Replication replaces it; alone, local durability suffices.
-   */
-  commitHook: (records: ChatRecord[]) => Promise<void> = async () => {};
-  /**
-   * Live servers other than this one, as last listed by the ref (kept by
-   * the membership component); `peersChangedHooks` run after each change.
-   */
+  /** Live servers other than this one, as last listed by the ref (kept by the membership component). */
   livePeers: PeerInfo[] = [];
-  readonly peersChangedHooks: ((peers: PeerInfo[]) => void)[] = [];
-  /** Writes that join every client batch's transaction (see client-endpoint.ts). */
-  readonly commitParticipants: CommitParticipant[] = [];
-  /** Settle before the server connects to the broker (replication's first catch-up). */
-  readonly startGates: Promise<unknown>[] = [];
-  /** Called after each client request is answered (clock sync counts them). */
-  readonly handledHooks: (() => void)[] = [];
-
-  readonly peerServices = new Map<string, PeerHandler>();
-  readonly topicHandlers = new Map<string, TopicHandler>();
+  readonly events = new Events<NodeEvents>();
+  /** The services of the peer endpoint; components add theirs. */
+  readonly peerTable = new ServiceTable<void>("peer", (s) => `unknown peer service '${s}'`);
+  private commitPolicy: CommitPolicy = async () => {};
+  private readonly participants = new Set<CommitParticipant>();
+  private readonly topicHandlers = new Map<string, TopicHandler>();
   private readonly components: Component[] = [];
   private readonly peerClients = new PeerClients(this, 1000);
   private stopped = false;
@@ -118,22 +106,78 @@ export class ServerNode {
     // Resume the Lamport clock above everything stored, so that a write made
     // after a restart (even of the whole cluster) sorts after every earlier one.
     this.clock.merge(this.store.maxClock());
-    this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now() });
+    this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now(), log: this.log });
   }
 
-  peerService(service: string, handler: PeerHandler): void {
-    this.peerServices.set(service, handler);
+  /**
+   * Adds a peer service; returns the function that removes it. A handler's
+   * error is the refusal the asking server reads.
+   */
+  peerService(service: string, handler: PeerHandler): () => void {
+    return this.peerTable.add({
+      name: service,
+      handle: async (data) => {
+        const from = data.name ?? data.from;
+        if (typeof from === "string" && from !== this.name) this.events.emit("peer-seen", from);
+        try {
+          return await handler(data);
+        } catch (e) {
+          throw e instanceof ServiceError ? e : new ServiceError((e as Error)?.message ?? String(e));
+        }
+      },
+    });
   }
 
-  onTopic(topic: string, handler: TopicHandler): void {
+  /** Subscribes to a server topic; returns the function that unsubscribes. */
+  onTopic(topic: string, handler: TopicHandler): () => void {
     this.topicHandlers.set(topic, handler);
     this.sub.subscribe(topic);
+    return () => {
+      if (this.topicHandlers.get(topic) !== handler) return;
+      this.topicHandlers.delete(topic);
+      this.sub.unsubscribe(topic);
+    };
+  }
+
+  topicHandler(topic: string): TopicHandler | undefined {
+    return this.topicHandlers.get(topic);
+  }
+
+  /** Replaces the policy client writes wait on (replication's write quorum); returns the function that restores local-only. */
+  setCommitPolicy(policy: CommitPolicy): () => void {
+    this.commitPolicy = policy;
+    return () => {
+      if (this.commitPolicy === policy) this.commitPolicy = async () => {};
+    };
+  }
+
+  awaitCommit(records: ChatRecord[]): Promise<void> {
+    return this.commitPolicy(records);
+  }
+
+  /** Adds a write that joins every client batch's transaction; returns the function that removes it. */
+  joinCommits(p: CommitParticipant): () => void {
+    this.participants.add(p);
+    return () => void this.participants.delete(p);
+  }
+
+  stageCommits(): ((committed: boolean) => void)[] {
+    const out: ((committed: boolean) => void)[] = [];
+    for (const p of this.participants) {
+      const done = p();
+      if (done) out.push(done);
+    }
+    return out;
+  }
+
+  handled(): void {
+    this.events.emit("handled");
   }
 
   /** Replaces the live-peer list and tells whoever listens. */
   setLivePeers(peers: PeerInfo[]): void {
     this.livePeers = peers.filter((p) => p.name !== this.name);
-    for (const h of this.peersChangedHooks) h(this.livePeers);
+    this.events.emit("peers", this.livePeers);
   }
 
   use(c: Component): void {
@@ -169,14 +213,16 @@ export class ServerNode {
     this.peerAddress = port ? `tcp://${this.advertiseHost}:${port}` : this.endpoints.peer;
     this.pub.connect(this.endpoints.proxyXsub);
     this.sub.connect(this.endpoints.proxyXpub);
-    void servePeers(this);
+    const peers = new Runner({ table: this.peerTable, clock: this.clock, log: this.log, now: () => this.wall.now(), peer: "peer" });
+    void serveRequests(this.peer, peers, undefined, true);
     void listenTopics(this);
     for (const c of this.components) await c.start();
     // Take client requests only once caught up: a server that was down, or
     // joins with an empty disk, first pulls what its peers hold.
-    if (this.startGates.length > 0) {
+    const gates = this.components.filter((c) => c.ready);
+    if (gates.length > 0) {
       this.log.info(`server ${this.name}: catching up before taking requests`, this.clock.value);
-      await Promise.all(this.startGates);
+      await Promise.all(gates.map((c) => c.ready!()));
     }
     if (this.stopped) return;
     this.backend.connect(this.endpoints.brokerBackend);

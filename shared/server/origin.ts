@@ -16,7 +16,7 @@ import { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DB_FILE } from "../store/sqlite.ts";
+import { DB_FILE } from "../store/schema.ts";
 
 /** The origin the database in `dataDir` belongs to, or a fresh one for server `name`. */
 export function resolveOrigin(dataDir: string, name: string): string {

@@ -7,13 +7,14 @@
  * @module
  */
 import { RpcClient } from "../wire/rpc-client.ts";
-import type { ServerNode } from "./node.ts";
+import type { LamportClock } from "../cluster/lamport.ts";
+import type { Logger } from "../roles/log.ts";
 
 export class PeerClients {
   private readonly byAddress = new Map<string, RpcClient>();
 
   constructor(
-    private readonly node: Pick<ServerNode, "clock" | "log" | "wall">,
+    private readonly node: { readonly clock: LamportClock; readonly log: Logger; readonly wall: { now(): number } },
     /** How long one request may wait for its reply, in ms. */
     private readonly timeoutMs: number,
   ) {}

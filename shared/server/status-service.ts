@@ -54,8 +54,12 @@ export class StatusService implements Component {
   ) {}
 
   start(): void {
-    this.node.peerService("status", () => ({ ...serverStatus(this.node, this.membership, this.election) }));
+    this.off = this.node.peerService("status", () => ({ ...serverStatus(this.node, this.membership, this.election) }));
   }
 
-  stop(): void {}
+  stop(): void {
+    this.off();
+  }
+
+  private off: () => void = () => {};
 }

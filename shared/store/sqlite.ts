@@ -12,6 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { record as traceRecord, tracing } from "../debug/stall-trace.ts";
 import type { CheckpointerReport, CheckpointerStart } from "./checkpointer.ts";
+import { COLS, DB_FILE, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { before, checkRecord, convKey, fromRow, queryKey, recordHash, type Row } from "./records.ts";
 import {
   StoreError,
@@ -21,28 +22,7 @@ import {
   type Store,
 } from "./store.ts";
 
-export const SCHEMA_VERSION = "1";
-export const DB_FILE = "chat.sqlite";
 const DIGEST_MOD = 1n << 128n;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS records (
-  origin TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
-  user TEXT, channel TEXT, src TEXT, dst TEXT, message TEXT,
-  timestamp REAL NOT NULL, clock INTEGER NOT NULL,
-  conv TEXT, hidden INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (origin, seq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id) WHERE hidden = 0;
-CREATE INDEX IF NOT EXISTS records_conv ON records(conv, clock, origin, seq) WHERE hidden = 0 AND conv IS NOT NULL;
-CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS channels (name TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vector (origin TEXT PRIMARY KEY, contiguous INTEGER NOT NULL) WITHOUT ROWID;
-`;
-
-const COLS = "origin, seq, kind, id, user, channel, src, dst, message, timestamp, clock";
-
 
 /** How the store runs its WAL checkpoints. */
 export interface StoreOptions {

@@ -1,6 +1,8 @@
 /**
  * Request validation: turns a decoded MessagePack value into a typed
- * {@link Request} or a clear error text. Never throws.
+ * {@link Request} or a clear error text. Never throws. Each contract
+ * service's fields are one {@link FieldRule} in {@link CONTRACT_RULES}; the
+ * service table (service-table.ts) takes its rules from there.
  *
  * Lenient where foreign clients differ (missing `timestamp`/`clock`, missing
  * `data` for services without fields, extra fields ignored, numbers of any
@@ -11,18 +13,16 @@
  * @module
  */
 import {
-  CLIENT_SERVICES,
   ERROR_SERVICE,
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
   MAX_ID_CHARS,
   MAX_NAME_CHARS,
   MAX_TEXT_BYTES,
-  PEER_SERVICES,
-  REF_SERVICES,
   RESERVED_NAMES,
   RESERVED_PREFIX,
   type Request,
+  type Service,
 } from "./protocol.ts";
 import { MAX_CLOCK, readClock, readCount, readTimestamp } from "./tolerant.ts";
 
@@ -31,9 +31,9 @@ export type NameKind = "user" | "channel" | "server" | "peer" | "src" | "dst";
 export type ParseResult = { ok: true; req: Request } | { ok: false; service: string; error: string };
 
 const CONTROL = /\p{Cc}/u;
+/** Server names also refuse format characters and line separators: they go into logs and addresses. */
+const SERVER_CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const ID_CHARS = /^[A-Za-z0-9_.\-]+$/;
-const KNOWN: ReadonlySet<string> = new Set<string>([...CLIENT_SERVICES, ...REF_SERVICES, ...PEER_SERVICES]);
-const isKnownService = (s: string) => KNOWN.has(s);
 
 /** True if no user or channel may take this name. */
 export function isReservedName(s: string): boolean {
@@ -50,7 +50,7 @@ export function validateName(kind: NameKind, s: unknown): string | null {
   if (s.length === 0) return `${kind} must not be empty`;
   const chars = [...s].length;
   if (chars > MAX_NAME_CHARS) return `${kind} is longer than ${MAX_NAME_CHARS} characters (${chars})`;
-  if (CONTROL.test(s)) return `${kind} contains a control character`;
+  if ((kind === "server" ? SERVER_CONTROL : CONTROL).test(s)) return `${kind} contains a control character`;
   if (s.trim() !== s) return `${kind} has whitespace at an end`;
   if (kind !== "server" && isReservedName(s)) return `${kind} '${s}' is a reserved name`;
   return null;
@@ -75,140 +75,144 @@ export function validateId(s: unknown): string | null {
   return null;
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
+/** A plain map (what a decoded MessagePack map is). */
+export function isMap(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Uint8Array) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
+type Fields = Record<string, unknown>;
 /**
- * Parses a decoded request. On failure, `service` is the service the error
- * reply must carry: the request's own service when it had a string one,
- * else `"error"`.
+ * Checks one service's own fields in `d`, copying the accepted ones (typed
+ * and normalised) into `out`; returns the error text, or null.
  */
-export function parseRequest(raw: unknown): ParseResult {
-  try {
-    return parse(raw);
-  } catch (err) {
-    return { ok: false, service: ERROR_SERVICE, error: `malformed request: ${(err as Error)?.message ?? err}` };
+export type FieldRule = (d: Fields, out: Fields) => string | null;
+
+/** The sender's stamp: `timestamp` (ms, seconds or ISO-8601) and `clock` (bounded), both optional. */
+export function parseStamp(d: Fields, out: Fields): string | null {
+  if (d.timestamp !== undefined && d.timestamp !== null) {
+    const ts = readTimestamp(d.timestamp);
+    if (ts === null) return "timestamp must be milliseconds or seconds since the epoch, or an ISO-8601 string";
+    out.timestamp = ts;
   }
+  if (d.clock !== undefined && d.clock !== null) {
+    const clock = readClock(d.clock);
+    if (clock === null) return `clock must be a non-negative number at most ${MAX_CLOCK}`;
+    out.clock = clock;
+  }
+  return null;
 }
 
-function parse(raw: unknown): ParseResult {
+const name = (field: string, kind: NameKind): FieldRule => (d, out) => {
+  if (d[field] === undefined) return `missing field '${field}'`;
+  const e = validateName(kind, d[field]);
+  if (e) return e;
+  out[field] = d[field];
+  return null;
+};
+
+const text: FieldRule = (d, out) => {
+  if (d.message === undefined) return "missing field 'message'";
+  const e = validateText(d.message);
+  if (e) return e;
+  out.message = d.message;
+  return null;
+};
+
+const optId: FieldRule = (d, out) => {
+  if (d.id === undefined || d.id === null) return null;
+  const e = validateId(d.id);
+  if (e) return e;
+  out.id = d.id;
+  return null;
+};
+
+const optAddress: FieldRule = (d, out) => {
+  if (d.address === undefined) return null;
+  if (typeof d.address !== "string" || d.address.length === 0 || d.address.length > 256) return "address must be a string of 1–256 characters";
+  out.address = d.address;
+  return null;
+};
+
+/** All of the rules, in order; the first error wins. */
+export function all(...rules: FieldRule[]): FieldRule {
+  return (d, out) => {
+    for (const r of rules) {
+      const e = r(d, out);
+      if (e) return e;
+    }
+    return null;
+  };
+}
+
+const none: FieldRule = () => null;
+
+const history: FieldRule = (d, out) => {
+  if (d.channel !== undefined) {
+    if (d.user !== undefined || d.peer !== undefined) return "history takes either 'channel' or 'user' + 'peer'";
+    const e = name("channel", "channel")(d, out);
+    if (e) return e;
+  } else if (d.user !== undefined || d.peer !== undefined) {
+    const e = name("user", "user")(d, out) ?? name("peer", "peer")(d, out);
+    if (e) return e;
+  } else {
+    return "history needs 'channel', or 'user' and 'peer'";
+  }
+  if (d.limit === undefined || d.limit === null) out.limit = HISTORY_DEFAULT_LIMIT;
+  else {
+    const limit = readCount(d.limit);
+    if (limit === null || limit < 1 || limit > HISTORY_MAX_LIMIT) return `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`;
+    out.limit = limit;
+  }
+  if (d.before !== undefined && d.before !== null) {
+    const bad = "before must be a message id or a non-negative clock";
+    if (typeof d.before === "number") {
+      const before = readClock(d.before);
+      if (before === null) return bad;
+      out.before = before;
+    } else if (typeof d.before === "string") {
+      if (d.before.length === 0 || d.before.length > 200) return bad;
+      out.before = d.before;
+    } else return bad;
+  }
+  return null;
+};
+
+/** The fields of every service of the contract (protocol.md), by service. */
+export const CONTRACT_RULES: Readonly<Record<Service, FieldRule>> = {
+  login: name("user", "user"),
+  users: none,
+  channel: name("channel", "channel"),
+  channels: none,
+  publish: all(name("user", "user"), name("channel", "channel"), text, optId),
+  message: all(name("src", "src"), name("dst", "dst"), text, optId),
+  history,
+  rank: all(name("user", "server"), optAddress),
+  list: none,
+  heartbeat: name("user", "server"),
+  clock: none,
+  election: none,
+};
+
+/**
+ * Parses a decoded request of the contract. On failure, `service` is the
+ * service the error reply must carry: the request's own service when it had
+ * a string one, else `"error"`. Never throws.
+ */
+export function parseRequest(raw: unknown, rules: Readonly<Record<string, FieldRule>> = CONTRACT_RULES): ParseResult {
   if (!isMap(raw)) return { ok: false, service: ERROR_SERVICE, error: "request must be a map {service, data}" };
   const service = raw.service;
   if (typeof service !== "string" || service.length === 0 || service.length > 64) {
     return { ok: false, service: ERROR_SERVICE, error: "request has no valid 'service' string" };
   }
   const fail = (error: string): ParseResult => ({ ok: false, service, error });
-  const rawData = raw.data === undefined || raw.data === null ? {} : raw.data;
-  if (!isMap(rawData)) return fail("'data' must be a map");
-  if (!isKnownService(service)) return fail(`unknown service '${service}'`);
-  const d = rawData;
-  const data: Record<string, unknown> = {};
-
-  if (d.timestamp !== undefined && d.timestamp !== null) {
-    const ts = readTimestamp(d.timestamp);
-    if (ts === null) return fail("timestamp must be milliseconds or seconds since the epoch, or an ISO-8601 string");
-    data.timestamp = ts;
-  }
-  if (d.clock !== undefined && d.clock !== null) {
-    const clock = readClock(d.clock);
-    if (clock === null) return fail(`clock must be a non-negative number at most ${MAX_CLOCK}`);
-    data.clock = clock;
-  }
-  const name = (field: string, kind: NameKind): string | null => {
-    if (d[field] === undefined) return `missing field '${field}'`;
-    const e = validateName(kind, d[field]);
-    if (e) return e;
-    data[field] = d[field];
-    return null;
-  };
-  const text = (): string | null => {
-    if (d.message === undefined) return "missing field 'message'";
-    const e = validateText(d.message);
-    if (e) return e;
-    data.message = d.message;
-    return null;
-  };
-  const optId = (): string | null => {
-    if (d.id === undefined || d.id === null) return null;
-    const e = validateId(d.id);
-    if (e) return e;
-    data.id = d.id;
-    return null;
-  };
-  const first = (...checks: Array<() => string | null>): string | null => {
-    for (const c of checks) {
-      const e = c();
-      if (e) return e;
-    }
-    return null;
-  };
-
-  let err: string | null = null;
-  switch (service) {
-    case "login":
-      err = name("user", "user");
-      break;
-    case "channel":
-      err = name("channel", "channel");
-      break;
-    case "publish":
-      err = first(() => name("user", "user"), () => name("channel", "channel"), text, optId);
-      break;
-    case "message":
-      err = first(() => name("src", "src"), () => name("dst", "dst"), text, optId);
-      break;
-    case "history":
-      err = parseHistory(d, data, name);
-      break;
-    case "rank":
-    case "heartbeat":
-      err = name("user", "server");
-      if (!err && service === "rank" && d.address !== undefined) {
-        if (typeof d.address !== "string" || d.address.length === 0 || d.address.length > 256) {
-          err = "address must be a string of 1–256 characters";
-        } else data.address = d.address;
-      }
-      break;
-    default: // users, channels, list, clock, election: no fields
-      break;
-  }
+  const d = raw.data === undefined || raw.data === null ? {} : raw.data;
+  if (!isMap(d)) return fail("'data' must be a map");
+  const rule = Object.hasOwn(rules, service) ? rules[service] : undefined;
+  if (!rule) return fail(`unknown service '${service}'`);
+  const data: Fields = {};
+  const err = parseStamp(d, data) ?? rule(d, data);
   if (err) return fail(err);
   return { ok: true, req: { service, data } as Request };
-}
-
-function parseHistory(
-  d: Record<string, unknown>,
-  data: Record<string, unknown>,
-  name: (field: string, kind: NameKind) => string | null,
-): string | null {
-  if (d.channel !== undefined) {
-    if (d.user !== undefined || d.peer !== undefined) return "history takes either 'channel' or 'user' + 'peer'";
-    const e = name("channel", "channel");
-    if (e) return e;
-  } else if (d.user !== undefined || d.peer !== undefined) {
-    const e = name("user", "user") ?? name("peer", "peer");
-    if (e) return e;
-  } else {
-    return "history needs 'channel', or 'user' and 'peer'";
-  }
-  if (d.limit === undefined || d.limit === null) data.limit = HISTORY_DEFAULT_LIMIT;
-  else {
-    const limit = readCount(d.limit);
-    if (limit === null || limit < 1 || limit > HISTORY_MAX_LIMIT) return `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`;
-    data.limit = limit;
-  }
-  if (d.before !== undefined && d.before !== null) {
-    if (typeof d.before === "number") {
-      const before = readClock(d.before);
-      if (before === null) return "before must be a message id or a non-negative clock";
-      data.before = before;
-    } else if (typeof d.before === "string") {
-      if (d.before.length === 0 || d.before.length > 200) return "before must be a message id or a non-negative clock";
-      data.before = d.before;
-    } else return "before must be a message id or a non-negative clock";
-  }
-  return null;
 }

@@ -20,11 +20,9 @@
  * @module
  */
 import type { HandleResult } from "../chat-service.ts";
-import { decode, encode } from "../../wire/codec.ts";
-import { errorReply, type Envelope } from "../../wire/protocol.ts";
-import { fromSeed, isSeedRequest, toSeedReply } from "../../wire/seed-dialect.ts";
+import { splitEnvelope, type Answer } from "../../wire/runner.ts";
 import type { ChatRecord } from "../../store/store.ts";
-import type { ServerNode } from "../node.ts";
+import type { ClientPort } from "../ports.ts";
 import { traced } from "../../debug/stall-trace.ts";
 
 /** Most client requests being answered at once. */
@@ -32,28 +30,16 @@ export const MAX_IN_FLIGHT = 1000;
 /** Most requests handled in one transaction. */
 export const MAX_BATCH = 256;
 
-/**
- * Other writes that join a batch's transaction (records pushed by peers),
- * so one fsync covers them too: `stage` runs inside the transaction and
- * returns what to do once it committed (`done(true)`) or failed
- * (`done(false)`, nothing of it is stored). Registered in
- * `node.commitParticipants`.
- */
-export type CommitParticipant = () => ((committed: boolean) => void) | undefined;
-
 /** A request handled inside the batch's transaction, waiting for commit. */
 interface Handled {
   envelope: Buffer[];
-  /** The request was in the seed team's flat dialect: so is the reply. */
-  seed?: boolean;
-  /** The reply to send now (bad input), or the service's result. */
-  reply?: Envelope;
-  result?: HandleResult;
-  written?: ChatRecord[];
+  result: HandleResult;
+  /** Records the acknowledgement waits on: those stored, or the one a repeated id names. */
+  written: ChatRecord[];
 }
 
 /** Serves client requests until the node's backend socket closes. */
-export async function serveClients(node: ServerNode): Promise<void> {
+export async function serveClients(node: ClientPort): Promise<void> {
   const sock = node.backend;
   let inFlight = 0;
   let slotFreed: (() => void) | null = null;
@@ -73,21 +59,12 @@ export async function serveClients(node: ServerNode): Promise<void> {
   }
 }
 
-/** Splits `[...envelope, "", body]` (or `[id, body]` from a DEALER without delimiter). */
-export function splitEnvelope(frames: Buffer[]): { envelope: Buffer[]; body: Buffer[] } | null {
-  if (frames.length < 2) return null; // no routing id: nothing to route a reply to
-  const split = frames.findIndex((f, i) => i > 0 && f.length === 0);
-  const envelope = split < 0 ? frames.slice(0, 1) : frames.slice(0, split + 1);
-  return { envelope, body: frames.slice(envelope.length) };
-}
-
 /**
  * Handles a batch of requests in one transaction, then publishes their
  * deliveries and answers each once its records may be acknowledged.
  * Returns one promise per request, settled once it was answered.
  */
-function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
-  const now = () => node.wall.now();
+function handleBatch(node: ClientPort, batch: Buffer[][]): Promise<void>[] {
   const handled: Handled[] = [];
   const after: ((committed: boolean) => void)[] = [];
   let committed = false;
@@ -95,81 +72,49 @@ function handleBatch(node: ServerNode, batch: Buffer[][]): Promise<void>[] {
     traced("batch", () => node.store.transaction(() => {
       for (const frames of batch) {
         const parts = splitEnvelope(frames);
-        if (!parts) continue;
-        handled.push(handleOne(node, parts.envelope, parts.body));
+        if (!parts) continue; // no routing id: nothing to answer
+        const result = node.chat.run(parts.body);
+        handled.push({ envelope: parts.envelope, result, written: result.records.length > 0 ? result.records : repeated(node, result) });
       }
-      for (const p of node.commitParticipants) {
-        const done = p();
-        if (done) after.push(done);
-      }
+      after.push(...node.stageCommits());
     }));
     committed = true;
   } catch (e) {
     // The commit failed: nothing of the batch is stored, so nothing is delivered or acknowledged.
     for (const h of handled) {
-      if (h.result) h.reply = errorReply(h.result.service, `storage failed: ${(e as Error).message}; retry`, node.clock.tick(), now);
+      if (!h.result.failed) h.result = { ...node.chat.refuse(h.result.service, `storage failed: ${(e as Error).message}; retry`, h.result.seed), deliveries: [], records: [] };
+      h.written = [];
     }
   }
   for (const done of after) done(committed);
   const out: Promise<void>[] = [];
-  for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve()); // no routing id: nothing to answer
+  for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve());
   for (const h of handled) {
-    if (h.reply) {
-      out.push(reply(node, h, h.reply));
-      continue;
-    }
-    const res = h.result!;
-    for (const d of res.deliveries) {
+    for (const d of h.result.deliveries) {
       node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);
       node.sendPub(d.topic, d.payload);
     }
-    out.push(acknowledge(node, res, h.written!).then((r) => reply(node, h, r)));
+    out.push(acknowledge(node, h).then((a) => reply(node, h.envelope, a)));
   }
   return out;
 }
 
-/** Decodes and handles one request inside the batch's transaction. */
-function handleOne(node: ServerNode, envelope: Buffer[], body: Buffer[]): Handled {
-  const now = () => node.wall.now();
-  if (body.length !== 1) {
-    return { envelope, reply: errorReply("error", `a request is exactly one frame, got ${body.length}`, node.clock.tick(), now) };
-  }
-  let raw: unknown;
+/** The answer once the replication policy holds for what the request wrote (or `erro`, "retry"). */
+async function acknowledge(node: ClientPort, h: Handled): Promise<Answer> {
+  if (h.written.length === 0) return h.result;
   try {
-    raw = decode(body[0]!);
-  } catch (e) {
-    return { envelope, reply: errorReply("error", `not a MessagePack map: ${(e as Error).message}`, node.clock.tick(), now) };
-  }
-  const seed = isSeedRequest(raw);
-  try {
-    const req = isSeedRequest(raw) ? fromSeed(raw) : raw;
-    node.clock.merge((req as { data?: { clock?: unknown } } | null)?.data?.clock);
-    node.log.recv("broker", req, node.clock.value);
-    const result = node.chat.handle(req, { createChannels: seed });
-    const written = result.records.length > 0 ? result.records : repeated(node, result.service, result.reply);
-    return { envelope, seed, result, written };
-  } catch (e) {
-    return { envelope, seed, reply: errorReply("error", `internal error: ${(e as Error).message}`, node.clock.tick(), now) };
-  }
-}
-
-/** The reply once the replication policy holds for what the request wrote (or `erro`, "retry"). */
-async function acknowledge(node: ServerNode, res: HandleResult, written: ChatRecord[]): Promise<Envelope> {
-  if (written.length === 0) return res.reply;
-  try {
-    await node.commitHook(written);
-    return res.reply;
+    await node.awaitCommit(h.written);
+    return h.result;
   } catch (e) {
     // Stored here but not confirmed by enough replicas: tell the client to
     // retry (the same id is deduplicated) rather than acknowledge it.
-    return errorReply(res.service, (e as Error).message, node.clock.tick(), () => node.wall.now());
+    return node.chat.refuse(h.result.service, (e as Error).message, h.result.seed);
   }
 }
 
-async function reply(node: ServerNode, h: Handled, msg: Envelope): Promise<void> {
-  node.log.send("broker", msg, node.clock.value);
-  await node.backend.send([...h.envelope, encode(h.seed ? toSeedReply(msg) : msg)]).catch(() => {});
-  for (const h of node.handledHooks) h();
+async function reply(node: ClientPort, envelope: Buffer[], a: Answer): Promise<void> {
+  await node.backend.send([...envelope, node.chat.encode(a)]).catch(() => {});
+  node.handled();
 }
 
 /**
@@ -177,9 +122,9 @@ async function reply(node: ServerNode, h: Handled, msg: Envelope): Promise<void>
  * already held: its acknowledgement waits on the held record's replication
  * just as the first attempt's did.
  */
-function repeated(node: ServerNode, service: string, reply: Envelope): ChatRecord[] {
-  if ((service !== "publish" && service !== "message") || reply.data.status !== "OK") return [];
-  const id = reply.data.id;
+function repeated(node: ClientPort, res: HandleResult): ChatRecord[] {
+  if ((res.service !== "publish" && res.service !== "message") || res.failed) return [];
+  const id = res.reply.data.id;
   const held = typeof id === "string" ? node.store.get(id) : undefined;
   return held ? [held] : [];
 }

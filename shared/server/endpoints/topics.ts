@@ -7,15 +7,15 @@
  */
 import { decode } from "../../wire/codec.ts";
 import type { Envelope } from "../../wire/protocol.ts";
-import type { ServerNode } from "../node.ts";
+import type { TopicPort } from "../ports.ts";
 import { traced } from "../../debug/stall-trace.ts";
 
 /** Dispatches subscribed publications until the node's SUB socket closes. */
-export async function listenTopics(node: ServerNode): Promise<void> {
+export async function listenTopics(node: TopicPort): Promise<void> {
   for await (const frames of node.sub) {
     if (frames.length !== 2) continue;
     const topic = frames[0]!.toString("utf8");
-    const handler = node.topicHandlers.get(topic);
+    const handler = node.topicHandler(topic);
     if (!handler) continue;
     let payload: Envelope;
     try {

@@ -18,13 +18,14 @@ import type { ServerNode } from "../node.ts";
 import { chunk, MAX_BATCH_BYTES, MAX_BATCH_RECORDS, parseFetch, parsePage, parseVector, ReplicationError } from "./wire.ts";
 
 /** Registers `vector` and `fetch` on the node's peer endpoint. */
-export function servePullServices(node: ServerNode, store: Store, maxPage = MAX_BATCH_RECORDS): void {
-  node.peerService("vector", () => ({ vector: store.vector(), origin: store.serverName }));
-  node.peerService("fetch", (data) => {
+export function servePullServices(node: ServerNode, store: Store, maxPage = MAX_BATCH_RECORDS): (() => void)[] {
+  const vector = node.peerService("vector", () => ({ vector: store.vector(), origin: store.serverName }));
+  const fetch = node.peerService("fetch", (data) => {
     const { origin, after, limit } = parseFetch(data, maxPage);
     const page = chunk(store.since(origin, after, limit), limit, MAX_BATCH_BYTES)[0] ?? [];
     return { records: page };
   });
+  return [vector, fetch];
 }
 
 export interface PullOptions {
@@ -38,6 +39,8 @@ export interface PullOptions {
   onVector?: (vector: Record<string, number>, origin: string | undefined) => void;
   /** False once the caller is stopping: the pull ends after the current page. */
   running?: () => boolean;
+  /** This server's name, sent with the vector request so that a peer that does not list us yet looks again. */
+  name?: string;
 }
 
 export interface PullResult {
@@ -60,7 +63,7 @@ export async function pullFrom(store: Store, client: RpcClient, opts: PullOption
   const pageSize = opts.pageSize ?? MAX_BATCH_RECORDS;
   const timeoutMs = opts.timeoutMs ?? 5000;
   const running = opts.running ?? (() => true);
-  const v = await client.request("vector", {}, timeoutMs);
+  const v = await client.request("vector", opts.name === undefined ? {} : { name: opts.name }, timeoutMs);
   const data = checkReply("vector", v.data);
   const theirs = parseVector(data.vector);
   opts.onVector?.(theirs, typeof data.origin === "string" && data.origin.length > 0 ? data.origin : undefined);

@@ -28,13 +28,12 @@
  */
 import type { RpcClient } from "../../wire/rpc-client.ts";
 import { StoreError, type ChatRecord } from "../../store/store.ts";
+import { AckSender } from "./ack-sender.ts";
 import { AckTracker } from "./ack-tracker.ts";
 import { pullFrom, servePullServices } from "./anti-entropy.ts";
 import type { Component, PeerInfo, ServerNode } from "../node.ts";
 import {
   chunk,
-  MAX_ACK_RANGES,
-  mergeRanges,
   parseAck,
   parsePush,
   ReplicationError,
@@ -43,6 +42,7 @@ import {
 } from "./wire.ts";
 import { TOPIC_REPLICATION } from "../../wire/protocol.ts";
 import { traced } from "../../debug/stall-trace.ts";
+import { offAll } from "../events.ts";
 
 export interface ReplicationOptions {
   /** Other servers that must hold a write before the client gets OK (default 1). */
@@ -67,12 +67,6 @@ const CATCH_UP_CAP_MS = 120_000;
 /** Most pushed records waiting to be applied; beyond it pushes are dropped and pulled later. */
 const MAX_INBOX = 50_000;
 
-interface PendingAck {
-  name: string;
-  origin: string;
-  ranges: SeqRange[];
-}
-
 export class Replication implements Component {
   readonly tracker: AckTracker;
   readonly syncMs: number;
@@ -88,8 +82,7 @@ export class Replication implements Component {
   private inbox: { origin: string; name: string; address: string; records: ChatRecord[] }[] = [];
   private inboxCount = 0;
   private inboxScheduled = false;
-  private acksOut = new Map<string, PendingAck>();
-  private acksInFlight = new Set<string>();
+  private readonly acks: AckSender;
   private directInFlight = new Set<string>();
   /** Where each origin's server can be reached (learnt from pushes and vectors). */
   private originPeers = new Map<string, { name: string; address: string }>();
@@ -99,11 +92,8 @@ export class Replication implements Component {
   private syncTimer: ReturnType<typeof setInterval> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private lastLow: number | undefined;
-  private readonly stage = () => this.stageInbox();
-  private readonly onPeers = (peers: PeerInfo[]) => {
-    this.peersChanged(peers);
-    this.listed?.();
-  };
+  private readonly offs: (() => void)[] = [];
+  private caughtUp: Promise<void> = Promise.resolve();
   /** Resolves the wait for the ref's first list of peers. */
   private listed: (() => void) | null = null;
 
@@ -116,6 +106,7 @@ export class Replication implements Component {
     this.resendMs = opts.resendMs ?? 200;
     this.pageSize = opts.pageSize ?? 2000;
     this.fsyncAlways = opts.fsyncAlways ?? false;
+    this.acks = new AckSender({ from: node.name, client: (n, a) => this.client(n, a), timeoutMs: this.tracker.timeoutMs, running: () => this.running });
     for (const [k, v] of Object.entries({ syncMs: this.syncMs, resendMs: this.resendMs, pageSize: this.pageSize })) {
       if (!(v > 0)) throw new ReplicationError(`${k} must be positive`);
     }
@@ -130,24 +121,28 @@ export class Replication implements Component {
     const { node } = this;
     this.running = true;
     this.pushedUpTo = node.store.vector()[this.origin] ?? 0;
-    servePullServices(node, node.store, this.pageSize);
-    node.peerService("replicated", (data) => {
+    const offs = this.offs;
+    offs.push(...servePullServices(node, node.store, this.pageSize));
+    offs.push(node.peerService("replicated", (data) => {
       const ack = parseAck(data);
       if (ack.origin === this.origin) this.tracker.ack(ack.from, ack.ranges);
       return {};
-    });
-    node.peerService("replicate", (data) => {
+    }));
+    offs.push(node.peerService("replicate", (data) => {
       const batch = parsePush(data);
       this.learn(batch.origin, batch.from, batch.address);
       const held = this.applyRecords(batch.records);
       return { ranges: held.get(batch.origin) ?? [] };
-    });
-    node.onTopic(TOPIC_REPLICATION, (payload) => this.received(payload.service, payload.data));
-    node.commitHook = (records) => this.commit(records);
-    node.commitParticipants.push(this.stage);
-    node.peersChangedHooks.push(this.onPeers);
+    }));
+    offs.push(node.onTopic(TOPIC_REPLICATION, (payload) => this.received(payload.service, payload.data)));
+    offs.push(node.setCommitPolicy((records) => this.commit(records)));
+    offs.push(node.joinCommits(() => this.stageInbox()));
+    offs.push(node.events.on("peers", (peers) => {
+      this.peersChanged(peers);
+      this.listed?.();
+    }));
     this.peersChanged(node.livePeers);
-    node.startGates.push(this.initialCatchUp());
+    this.caughtUp = this.initialCatchUp();
     this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
     this.sweepTimer = setInterval(() => traced("sweep", () => this.sweep()), this.resendMs);
   }
@@ -163,15 +158,17 @@ export class Replication implements Component {
     if (this.running && this.node.livePeers.length > 0) await Promise.race([this.syncNow(), Bun.sleep(CATCH_UP_CAP_MS)]);
   }
 
+  /** The first catch-up, which the server waits for before it takes client requests. */
+  ready(): Promise<void> {
+    return this.caughtUp;
+  }
+
   stop(): void {
     this.running = false;
     this.listed?.();
-    const at = this.node.commitParticipants.indexOf(this.stage);
-    if (at >= 0) this.node.commitParticipants.splice(at, 1);
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    const i = this.node.peersChangedHooks.indexOf(this.onPeers);
-    if (i >= 0) this.node.peersChangedHooks.splice(i, 1);
+    offAll(this.offs);
     this.tracker.close();
   }
 
@@ -225,6 +222,7 @@ export class Replication implements Component {
               if (origin) this.learn(origin, p.name, p.address!);
             },
             running: () => this.running,
+            name: this.node.name,
           });
           if (res.received > 0) this.node.log.info(`anti-entropy: ${res.received} records from ${p.name}`, this.node.clock.value);
         } catch (e) {
@@ -345,7 +343,7 @@ export class Replication implements Component {
   private ackHeld(held: Map<string, SeqRange[]>): void {
     for (const [origin, ranges] of held) {
       const peer = this.originPeers.get(origin);
-      if (peer && origin !== this.origin) this.queueAck(peer.address, peer.name, origin, ranges);
+      if (peer && origin !== this.origin) this.acks.queue(peer.address, peer.name, origin, ranges);
     }
   }
 
@@ -377,32 +375,6 @@ export class Replication implements Component {
   private learn(origin: string, name: string, address: string): void {
     const known = this.originPeers.get(origin);
     if (!known || known.address !== address || known.name !== name) this.originPeers.set(origin, { name, address });
-  }
-
-  private queueAck(address: string, name: string, origin: string, ranges: SeqRange[]): void {
-    let entry = this.acksOut.get(address);
-    if (!entry || entry.origin !== origin) {
-      entry = { name, origin, ranges: [] };
-      this.acksOut.set(address, entry);
-    }
-    mergeRanges(entry.ranges, ranges);
-    if (entry.ranges.length > MAX_ACK_RANGES) entry.ranges.splice(0, entry.ranges.length - MAX_ACK_RANGES);
-    this.pumpAcks(address);
-  }
-
-  private pumpAcks(address: string): void {
-    if (!this.running || this.acksInFlight.has(address)) return;
-    const entry = this.acksOut.get(address);
-    if (!entry) return;
-    this.acksOut.delete(address);
-    this.acksInFlight.add(address);
-    this.client(entry.name, address)
-      .request("replicated", { from: this.node.name, origin: entry.origin, ranges: entry.ranges }, this.tracker.timeoutMs)
-      .catch(() => {}) // the origin is gone or slow: its next sync reads our vector instead
-      .finally(() => {
-        this.acksInFlight.delete(address);
-        this.pumpAcks(address);
-      });
   }
 
   /** Timer: expire overdue waits; push writes stuck since the last tick directly to live peers. */
