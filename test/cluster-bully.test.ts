@@ -302,3 +302,48 @@ describe("Bully cluster simulation", () => {
     for (const n of sim.alive()) expect(sim.nodes.get(n)!.state).toBe("idle");
   });
 });
+
+describe("Bully with a quorum", () => {
+  const peers = [{ name: "a", rank: 1 }, { name: "b", rank: 2 }, { name: "c", rank: 3 }];
+  function withQuorum(self: string, rank: number, quorum: { ok: boolean }) {
+    const b = new Bully({ self, rank, ...TIMEOUTS, hasQuorum: () => quorum.ok });
+    b.setPeers(peers);
+    return b;
+  }
+
+  test("the highest server does not take the role without a majority, and takes it once it has one", () => {
+    const q = { ok: false };
+    const c = withQuorum("c", 3, q);
+    expect(c.tick(0)).toEqual([{ type: "no-quorum" }]);
+    expect(c.coordinator).toBeNull();
+    expect(c.tick(100)).toEqual([]); // no new attempt before the election timeout
+    q.ok = true;
+    expect(c.tick(200).map((a) => a.type)).toEqual(["announce", "coordinator-changed"]);
+    expect(c.isCoordinator).toBe(true);
+  });
+
+  test("a coordinator that loses its majority steps down, and takes the role again once the majority is back", () => {
+    const q = { ok: true };
+    const c = withQuorum("c", 3, q);
+    c.tick(0);
+    expect(c.isCoordinator).toBe(true);
+    q.ok = false;
+    expect(c.tick(50)).toEqual([{ type: "stepped-down" }]);
+    expect(c.coordinator).toBeNull();
+    expect(c.tick(100)).toEqual([]);
+    expect(c.tick(250)).toEqual([{ type: "no-quorum" }]);
+    q.ok = true;
+    expect(c.tick(450).map((a) => a.type)).toEqual(["announce", "coordinator-changed"]);
+  });
+
+  test("the majority side elects its own coordinator while the cut-off one has stepped down: one coordinator", () => {
+    const c2 = withQuorum("c", 3, { ok: false }); // c, cut off from a and b
+    const b = withQuorum("b", 2, { ok: true }); // b, which hears from a
+    b.onAnnouncement("c", 0);
+    // c is cut off: b's election to c gets no OK, so b wins on its side; c2 (c's view) has no majority.
+    expect(b.onCoordinatorMissing(10)).toEqual([{ type: "send-election", to: ["c"] }]);
+    expect(b.tick(300).map((a) => a.type)).toEqual(["announce", "coordinator-changed"]);
+    expect(c2.tick(300)).toEqual([{ type: "no-quorum" }]);
+    expect([b.isCoordinator, c2.isCoordinator]).toEqual([true, false]);
+  });
+});

@@ -11,6 +11,8 @@
  * | `reply-ok` | answer the pending `election` request from `to` with `election: "OK"` (if `onElectionRequest` returned none, answer with an error: the sender outranks us) |
  * | `announce` | publish `{service: "election", data: {coordinator}}` on topic `servers` |
  * | `coordinator-changed` | update whatever depends on the coordinator (clock sync, logs) |
+ * | `no-quorum` | this server would win but does not hear from a majority: find out who is there (it tries again after `electionTimeoutMs`) |
+ * | `stepped-down` | this coordinator lost its majority and gave up the role |
  *
  * Rules (highest rank wins): an election asks every higher-ranked peer; no
  * higher peer, or no OK within `electionTimeoutMs`, makes this server the
@@ -20,6 +22,12 @@
  * lower-ranked peer is not accepted: it triggers a new election, which is how
  * a restarted higher-ranked server reclaims the role. The coordinator repeats
  * its announcement every `reannounceMs`, so lost announcements heal.
+ *
+ * Quorum (with `hasQuorum`): a server becomes and stays coordinator only
+ * while it hears from a majority of the servers it knows. One cut off from
+ * the rest (a network partition) steps down instead of keeping the role
+ * beside the one the majority elects, so after the partition heals there
+ * is one coordinator. Without a majority anywhere there is none.
  *
  * No timers inside: call `tick(now)` often (e.g. every 100 ms). Call
  * `setPeers` with the reference server's list before the first tick; a
@@ -38,7 +46,9 @@ export type BullyAction =
   | { type: "send-election"; to: string[] }
   | { type: "reply-ok"; to: string }
   | { type: "announce"; coordinator: string }
-  | { type: "coordinator-changed"; from: string | null; to: string };
+  | { type: "coordinator-changed"; from: string | null; to: string }
+  | { type: "no-quorum" }
+  | { type: "stepped-down" };
 
 /** Election state of one server. */
 export type BullyState = "idle" | "electing" | "waiting-announcement";
@@ -55,6 +65,8 @@ export interface BullyOptions {
   announceTimeoutMs: number;
   /** Coordinator repeats its announcement this often; 0 disables (default 5000). */
   reannounceMs?: number;
+  /** Whether this server hears from a majority of the servers it knows now (default: always). */
+  hasQuorum?: (now: number) => boolean;
 }
 
 /** Bully election state machine for one server. */
@@ -69,6 +81,9 @@ export class Bully {
   readonly #electionTimeout: number;
   readonly #announceTimeout: number;
   readonly #reannounce: number;
+  readonly #hasQuorum: (now: number) => boolean;
+  /** After a win refused for want of a majority, no new election before this. */
+  #retryAt = 0;
 
   constructor(opts: BullyOptions) {
     this.self = opts.self;
@@ -76,6 +91,7 @@ export class Bully {
     this.#electionTimeout = opts.electionTimeoutMs;
     this.#announceTimeout = opts.announceTimeoutMs;
     this.#reannounce = opts.reannounceMs ?? 5000;
+    this.#hasQuorum = opts.hasQuorum ?? (() => true);
   }
 
   /** Name of the current coordinator (may be this server), or null if none known. */
@@ -172,8 +188,13 @@ export class Bully {
     }
     if (this.#state !== "idle") return [];
     const c = this.#coordinator;
-    if (c === null) return this.startElection(now);
+    if (c === null) return now >= this.#retryAt ? this.startElection(now) : [];
     if (c === this.self) {
+      if (!this.#hasQuorum(now)) {
+        this.#coordinator = null;
+        this.#retryAt = now + this.#electionTimeout;
+        return [{ type: "stepped-down" }];
+      }
       if (this.#reannounce > 0 && now >= this.#nextAnnounce) {
         this.#nextAnnounce = now + this.#reannounce;
         return [{ type: "announce", coordinator: this.self }];
@@ -188,6 +209,10 @@ export class Bully {
 
   #win(now: number): BullyAction[] {
     this.#state = "idle";
+    if (!this.#hasQuorum(now)) {
+      this.#retryAt = now + this.#electionTimeout;
+      return [{ type: "no-quorum" }];
+    }
     this.#nextAnnounce = now + this.#reannounce;
     return [{ type: "announce", coordinator: this.self }, ...this.#setCoordinator(this.self)];
   }

@@ -45,6 +45,8 @@ export interface ElectionOptions {
   watchMs?: number;
   /** How long such a probe may take before the coordinator counts as gone (default 700). */
   watchTimeoutMs?: number;
+  /** A peer counts toward the majority if it was heard from within this many ms (default 3000). */
+  quorumWindowMs?: number;
 }
 
 /** Runs this server's part of the Bully election. */
@@ -60,9 +62,11 @@ export class Election implements Component {
   /** The liveness probe's own clients, so a probe never waits behind an election request. */
   private readonly watchClients: PeerClients;
   private readonly opts: Required<ElectionOptions>;
-  /** `coordinator` after each change of coordinator, with the new one's name and the previous one's. */
-  readonly events = new Events<{ coordinator: [string, string | null] }>();
+  /** `coordinator` after each change of coordinator, with the new one's name (null: none, we stepped down) and the previous one's. */
+  readonly events = new Events<{ coordinator: [string | null, string | null] }>();
   private readonly offs: (() => void)[] = [];
+  /** When each peer was last heard from: a request it sent us, or an answer to ours. */
+  private readonly heard = new Map<string, number>();
 
   constructor(
     private readonly node: ServerNode,
@@ -77,6 +81,7 @@ export class Election implements Component {
       settleMs: opts.settleMs ?? membership.heartbeatMs,
       watchMs: opts.watchMs ?? 500,
       watchTimeoutMs: opts.watchTimeoutMs ?? 700,
+      quorumWindowMs: opts.quorumWindowMs ?? 3000,
     };
     this.clients = new PeerClients(node, this.opts.electionTimeoutMs);
     this.watchClients = new PeerClients(node, this.opts.watchTimeoutMs);
@@ -115,6 +120,7 @@ export class Election implements Component {
       }),
       this.membership.events.on("rank", (rank) => this.onRank(rank)),
       this.membership.events.on("listed", (list) => this.onList(list)),
+      this.node.events.on("peer-seen", (name) => this.heard.set(name, Date.now())),
     );
     this.timer = setInterval(() => this.tick(), this.opts.tickMs);
   }
@@ -136,6 +142,7 @@ export class Election implements Component {
       electionTimeoutMs: this.opts.electionTimeoutMs,
       announceTimeoutMs: this.opts.announceTimeoutMs,
       reannounceMs: this.opts.reannounceMs,
+      hasQuorum: (now) => this.hasQuorum(now),
     });
     if (this.listed) this.bully.setPeers(this.membership.list);
   }
@@ -174,6 +181,30 @@ export class Election implements Component {
     }
   }
 
+  /**
+   * A majority of the servers in the ref's last list (this one included)
+   * heard from within the window. The list is the ref's: a server cut off
+   * from the ref keeps its last, full list and so cannot count a majority
+   * on its side of a partition.
+   */
+  private hasQuorum(now: number): boolean {
+    const others = this.membership.list.filter((p) => p.name !== this.node.name);
+    const votes = 1 + others.filter((p) => now - (this.heard.get(p.name) ?? -Infinity) <= this.opts.quorumWindowMs).length;
+    return votes > (others.length + 1) / 2;
+  }
+
+  /** Asks every known peer `clock` so that the next election knows who is there. */
+  private gatherVotes(): void {
+    for (const p of this.membership.list) {
+      if (p.name === this.node.name || !p.address) continue;
+      this.clients
+        .get(p.name, p.address)
+        .request("clock", { name: this.node.name }, this.opts.electionTimeoutMs)
+        .then(() => this.heard.set(p.name, Date.now()))
+        .catch(() => {});
+    }
+  }
+
   private tick(): void {
     if (!this.bully || !this.listed || Date.now() < this.readyAt) return;
     this.run(this.bully.tick(Date.now()));
@@ -189,7 +220,8 @@ export class Election implements Component {
     this.watching = true;
     this.nextWatch = Date.now() + this.opts.watchMs;
     try {
-      await this.watchClients.get(c, address).request("clock", {});
+      await this.watchClients.get(c, address).request("clock", { name: this.node.name });
+      this.heard.set(c, Date.now());
     } catch {
       if (this.bully?.coordinator === c) this.coordinatorUnreachable();
     } finally {
@@ -223,6 +255,15 @@ export class Election implements Component {
           break;
         case "reply-ok":
           break; // answered by the peer service handler
+        case "no-quorum":
+          this.node.log.info("would be coordinator, but no majority of the servers answers: asking who is there", this.node.clock.value);
+          this.gatherVotes();
+          break;
+        case "stepped-down":
+          this.node.log.error("coordinator without a majority of the servers (partitioned?): stepping down", this.node.clock.value);
+          this.events.emit("coordinator", null, this.node.name);
+          this.gatherVotes();
+          break;
       }
     }
   }
@@ -232,6 +273,7 @@ export class Election implements Component {
     if (!address) return;
     try {
       const reply = await this.clients.get(name, address).request("election", { name: this.node.name }, this.opts.electionTimeoutMs);
+      this.heard.set(name, Date.now());
       if (reply.data.election === "OK" && this.bully) this.run(this.bully.onOk(name, Date.now()));
     } catch {
       // no answer in time: counts as no OK
