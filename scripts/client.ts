@@ -6,28 +6,22 @@
  * briefly for its own posts to come back, then exits 0.
  * @module
  */
-import cac from "cac";
 import kleur from "kleur";
-import { commonOptions, die } from "../shared/roles/cli.ts";
+import { die, logMode, roleOptions } from "../shared/roles/cli.ts";
 import { execute } from "../shared/client/actions.ts";
 import { parseCommand } from "../shared/client/commands.ts";
-import { intFlag } from "../shared/roles/flags.ts";
 import { complete } from "../shared/client/completion.ts";
 import { formatDelivery, formatError, formatInfo, palette } from "../shared/client/render.ts";
 import { ChatSession } from "../shared/client/session.ts";
 import { Terminal } from "../shared/client/terminal.ts";
-import { resolveEndpoints } from "../shared/roles/endpoints.ts";
 import { createLogger } from "../shared/roles/log.ts";
 import { validateName } from "../shared/wire/validate.ts";
 
-const cli = commonOptions(cac("client"));
-cli.option("--user <name>", "user name (asked for when missing)");
-cli.option("--timeout <ms>", "ms to wait for a reply before retrying (default 2000)");
-cli.option("--retries <n>", "extra attempts for a request before giving up (default 2)");
-cli.usage("[--user name]  then type /help");
-cli.help();
-const { options } = cli.parse();
-if (options.help) process.exit(0);
+const { options } = roleOptions(
+  "client",
+  ["user", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "json", "quiet"],
+  { usage: "[--user name]  then type /help" },
+);
 
 const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 const color = Boolean(process.stdout.isTTY);
@@ -44,12 +38,9 @@ const term = new Terminal({
 const print = (l: string) => term.print(l);
 
 try {
-  const endpoints = resolveEndpoints(options, "connect");
-  const timeoutMs = intFlag("timeout", options.timeout, 2000, 1, 600_000);
-  const retries = intFlag("retries", options.retries, 2, 0, 100);
   const input = term.lines();
 
-  let user = options.user === undefined ? undefined : String(options.user);
+  let user = options.user;
   while (user === undefined) {
     if (interactive) {
       term.setPrompt("user name: ");
@@ -62,24 +53,22 @@ try {
     if (err) print(formatError(err, p));
     else user = candidate;
   }
-  const nameErr = validateName("user", user);
-  if (nameErr) die("client", new Error(nameErr));
 
   // Message log: every request/reply and delivery, one line each; dimmed on a TTY, hidden by --quiet.
   const log = createLogger({
     role: "client",
     name: user,
-    mode: options.quiet ? "quiet" : options.json ? "json" : "text",
+    mode: logMode(options),
     color: false,
     write: (l) => print(color ? kleur.dim(l) : l),
   });
 
   session = new ChatSession({
     user,
-    endpoints,
+    endpoints: options,
     log,
-    timeoutMs,
-    retries,
+    timeoutMs: options.timeout,
+    retries: options.retries,
     onDelivery: (d) => print(formatDelivery(d, p, user)),
   });
   const s = session;

@@ -4,29 +4,23 @@
  * Prints one line per publication and per (un)subscription (`--quiet`: nothing).
  * @module
  */
-import cac from "cac";
-import { commonOptions, die, loggerFor } from "../shared/roles/cli.ts";
-import { resolveEndpoints } from "../shared/roles/endpoints.ts";
+import { die, loggerFor, roleOptions } from "../shared/roles/cli.ts";
 import { proxyTap, runRelayRole } from "../shared/relay/relay.ts";
 import { XPublisher, XSubscriber } from "../shared/zmq/index.ts";
 
-const cli = commonOptions(cac("proxy"));
-cli.help();
-const { options } = cli.parse();
-if (options.help) process.exit(0);
+const { options } = roleOptions("proxy", ["proxyXsub", "proxyXpub", "json", "quiet"], { bind: ["proxyXsub", "proxyXpub"] });
 
 try {
-  const ep = resolveEndpoints(options, "bind");
   const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
   await runRelayRole(
     {
       sockets: [new XSubscriber(hwm), new XPublisher(hwm)],
-      endpoints: [ep.proxyXsub, ep.proxyXpub],
+      endpoints: [options.proxyXsub, options.proxyXpub],
       describe: (publishers, subscribers) => `publishers on ${publishers}, subscribers on ${subscribers}`,
       tap: proxyTap,
     },
     loggerFor("proxy", undefined, options),
-    Boolean(options.quiet),
+    options.quiet,
   );
 } catch (e) {
   die("proxy", e);

@@ -3,7 +3,7 @@ import { helpText, parseCommand } from "../shared/client/commands.ts";
 import { complete } from "../shared/client/completion.ts";
 import { parseDelivery } from "../shared/client/delivery.ts";
 import { formatDelivery, sanitize } from "../shared/client/render.ts";
-import { numberFlag } from "../shared/roles/flags.ts";
+import { parseRoleOptions } from "../shared/roles/cli.ts";
 import { sentence } from "../shared/client/sentences.ts";
 
 const cmd = (line: string) => {
@@ -131,10 +131,11 @@ describe("render", () => {
 
 describe("flags and sentences", () => {
   it("rejects non-numbers and out-of-range flag values", () => {
-    expect(numberFlag("rate", undefined, 2, 0.01)).toBe(2);
-    expect(numberFlag("rate", "5", 2, 0.01)).toBe(5);
-    expect(() => numberFlag("rate", "fast", 2, 0.01)).toThrow("--rate must be a number");
-    expect(() => numberFlag("rate", "0", 2, 0.01)).toThrow("--rate");
+    const rate = (...argv: string[]) => parseRoleOptions("bot", ["rate"], { argv, env: {} })!.options.rate;
+    expect(rate()).toBe(2);
+    expect(rate("--rate", "5")).toBe(5);
+    expect(() => rate("--rate", "fast")).toThrow("--rate must be a number");
+    expect(() => rate("--rate", "0")).toThrow("--rate");
   });
   it("makes a short sentence from the word list, deterministic for a given random source", () => {
     let i = 0;

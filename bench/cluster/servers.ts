@@ -8,16 +8,9 @@
  */
 import { LamportClock } from "../../shared/cluster/lamport.ts";
 import { RpcClient } from "../../shared/wire/rpc-client.ts";
+import { parseStatus, type ServerStatus } from "../../shared/server/status-service.ts";
 import type { Cluster } from "../../test/helpers/cluster.ts";
 import { freePort, spawnRole, type RoleProcess } from "../../test/helpers/process.ts";
-
-export interface ServerStatus {
-  name: string;
-  count: number;
-  coordinator: string | null;
-  vector: Record<string, number>;
-  peers: string[];
-}
 
 /** A started benchmark server. */
 export interface BenchServer {
@@ -59,10 +52,12 @@ export async function startServer(cluster: Cluster, name: string, args: string[]
   return s;
 }
 
-/** One `status` request. */
+/** One `status` request; throws on a reply that is not a status. */
 export async function statusOf(s: BenchServer, timeoutMs = 2000): Promise<ServerStatus> {
   const r = await s.status.request("status", {}, timeoutMs);
-  return r.data as unknown as ServerStatus;
+  const st = parseStatus(r.data);
+  if (!st) throw new Error(`${s.name}: malformed status reply`);
+  return st;
 }
 
 /** Waits until each server lists `peers` live peers. */

@@ -23,8 +23,8 @@ import type { Component, ServerNode } from "./node.ts";
 
 /** Options for {@link ClockSync}. */
 export interface ClockSyncOptions {
-  /** Period of the coordinator's Berkeley rounds in ms (default 5000). */
-  syncMs?: number;
+  /** Period of the coordinator's Berkeley rounds in ms. */
+  syncMs: number;
   /** Followers ask the coordinator `clock` after this many handled requests (default 10). */
   everyMessages?: number;
   /** Timeout of one `clock` poll in ms (default 1000). */
@@ -50,9 +50,9 @@ export class ClockSync implements Component {
   constructor(
     private readonly node: ServerNode,
     private readonly election: Election,
-    opts: ClockSyncOptions = {},
+    opts: ClockSyncOptions,
   ) {
-    this.syncMs = opts.syncMs ?? 5000;
+    this.syncMs = opts.syncMs;
     this.everyMessages = opts.everyMessages ?? 10;
     this.pollTimeoutMs = opts.pollTimeoutMs ?? 1000;
     if (!(this.syncMs > 0) || !(this.everyMessages >= 1)) throw new RangeError("syncMs and everyMessages must be positive");

@@ -16,8 +16,8 @@ import type { Component, PeerInfo, ServerNode } from "./node.ts";
 
 /** Options for {@link Membership}. */
 export interface MembershipOptions {
-  /** Heartbeat and list period in ms (default 1000). */
-  heartbeatMs?: number;
+  /** Heartbeat and list period in ms. */
+  heartbeatMs: number;
 }
 
 /** Keeps this server registered with the ref and the live-peer list current. */
@@ -43,9 +43,9 @@ export class Membership implements Component {
 
   constructor(
     private readonly node: ServerNode,
-    opts: MembershipOptions = {},
+    opts: MembershipOptions,
   ) {
-    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.heartbeatMs = opts.heartbeatMs;
     if (!(this.heartbeatMs > 0)) throw new RangeError("heartbeatMs must be a positive number");
   }
 

@@ -35,14 +35,17 @@ import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./endpoints/topics.ts";
 import { startStallTrace } from "../debug/stall-trace.ts";
 
+/** The endpoints a server uses: connect forms, and the bind form of its peer endpoint. */
+export type ServerEndpoints = Pick<Endpoints, "brokerBackend" | "proxyXsub" | "proxyXpub" | "ref" | "peer">;
+
 export interface ServerNodeOptions {
   name: string;
   /** Directory of this server's database (already validated). */
   dataDir: string;
   /** Connect endpoints for brokerBackend, proxyXsub, proxyXpub, ref; bind endpoint for peer. */
-  endpoints: Endpoints;
-  /** Host others reach this server's peer endpoint on (default 127.0.0.1). */
-  advertiseHost?: string;
+  endpoints: ServerEndpoints;
+  /** Host others reach this server's peer endpoint on. */
+  advertiseHost: string;
   log: Logger;
   /** Initial wall-clock skew in ms (undefined: random within ±1 s; 0: none). */
   skewMs?: number;
@@ -72,7 +75,7 @@ export class ServerNode implements ClientPort, TopicPort {
   readonly wall: WallClock;
   readonly store: Store;
   readonly chat: ChatService;
-  readonly endpoints: Endpoints;
+  readonly endpoints: ServerEndpoints;
   /** This server's peer endpoint as others connect to it (known once started). */
   peerAddress = "";
   private readonly advertiseHost: string;
@@ -98,7 +101,7 @@ export class ServerNode implements ClientPort, TopicPort {
     this.name = opts.name;
     this.log = opts.log;
     this.endpoints = opts.endpoints;
-    this.advertiseHost = opts.advertiseHost ?? "127.0.0.1";
+    this.advertiseHost = opts.advertiseHost;
     this.peerSearch = opts.peerSearch;
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });
     // Records carry a per-database origin (see origin.ts), not the bare name.

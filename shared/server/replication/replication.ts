@@ -19,7 +19,7 @@
  *   publications and a proxy that is down; after `ackTimeoutMs` the client
  *   gets an `erro` ("retry"), never a false OK.
  * - Pull: at start-up, whenever a new peer shows up, on a gap in the pushed
- *   seqs, and every `syncMs`, vectors are compared with each live peer and
+ *   seqs, and every `antiEntropyMs`, vectors are compared with each live peer and
  *   what is missing is fetched in pages (anti-entropy.ts).
  * - Records applied from a peer are never re-published to users: the
  *   origin delivered them.
@@ -45,18 +45,18 @@ import { traced } from "../../debug/stall-trace.ts";
 import { offAll } from "../events.ts";
 
 export interface ReplicationOptions {
-  /** Other servers that must hold a write before the client gets OK (default 1). */
-  minReplicas?: number;
-  /** Longest wait for those confirmations, in ms (default 1500). */
-  ackTimeoutMs?: number;
-  /** Anti-entropy period in ms (default 2000). */
-  syncMs?: number;
+  /** Other servers that must hold a write before the client gets OK. */
+  minReplicas: number;
+  /** Longest wait for those confirmations, in ms. */
+  ackTimeoutMs: number;
+  /** Anti-entropy period in ms. */
+  antiEntropyMs: number;
   /** A write unconfirmed this long is pushed again by peer request (default 200 ms). */
   resendMs?: number;
   /** Records per fetched page (default 2000). */
   pageSize?: number;
-  /** fsync every commit even while replicas back each write (default false). */
-  fsyncAlways?: boolean;
+  /** fsync every commit even while replicas back each write. */
+  fsyncAlways: boolean;
 }
 
 /** How long a starting server waits for the ref's first list before serving alone. */
@@ -69,7 +69,7 @@ const MAX_INBOX = 50_000;
 
 export class Replication implements Component {
   readonly tracker: AckTracker;
-  readonly syncMs: number;
+  readonly antiEntropyMs: number;
   readonly resendMs: number;
   readonly pageSize: number;
   readonly fsyncAlways: boolean;
@@ -99,15 +99,15 @@ export class Replication implements Component {
 
   constructor(
     private readonly node: ServerNode,
-    opts: ReplicationOptions = {},
+    opts: ReplicationOptions,
   ) {
-    this.tracker = new AckTracker({ minReplicas: opts.minReplicas ?? 1, timeoutMs: opts.ackTimeoutMs ?? 1500 });
-    this.syncMs = opts.syncMs ?? 2000;
+    this.tracker = new AckTracker({ minReplicas: opts.minReplicas, timeoutMs: opts.ackTimeoutMs });
+    this.antiEntropyMs = opts.antiEntropyMs;
     this.resendMs = opts.resendMs ?? 200;
     this.pageSize = opts.pageSize ?? 2000;
-    this.fsyncAlways = opts.fsyncAlways ?? false;
+    this.fsyncAlways = opts.fsyncAlways;
     this.acks = new AckSender({ from: node.name, client: (n, a) => this.client(n, a), timeoutMs: this.tracker.timeoutMs, running: () => this.running });
-    for (const [k, v] of Object.entries({ syncMs: this.syncMs, resendMs: this.resendMs, pageSize: this.pageSize })) {
+    for (const [k, v] of Object.entries({ antiEntropyMs: this.antiEntropyMs, resendMs: this.resendMs, pageSize: this.pageSize })) {
       if (!(v > 0)) throw new ReplicationError(`${k} must be positive`);
     }
   }
@@ -143,7 +143,7 @@ export class Replication implements Component {
     }));
     this.peersChanged(node.livePeers);
     this.caughtUp = this.initialCatchUp();
-    this.syncTimer = setInterval(() => void this.syncNow(), this.syncMs);
+    this.syncTimer = setInterval(() => void this.syncNow(), this.antiEntropyMs);
     this.sweepTimer = setInterval(() => traced("sweep", () => this.sweep()), this.resendMs);
   }
 
