@@ -9,13 +9,17 @@
  * (256 requests in flight) through the proxy, and PUB→SUB delivered
  * messages per second with 1, 10 and 100 subscribers. 64-byte payloads.
  * Each role is its own process; each measurement runs a fixed time.
+ * A second table sets CURVE beside NULL, for ours and for libzmq (pyzmq):
+ * the pipelined DEALER through the proxy (every hop encrypted) and PUB→SUB
+ * with 64-byte and 16 KiB messages, as CURVE ÷ NULL ratios.
  *
- * Usage: bun bench/zmq.ts [ms-per-case=3000] [scenario-filter]
+ * Usage: bun bench/zmq.ts [ms-per-case=3000] [scenario-filter]  ("CURVE" runs only the second table)
  * @module
  */
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { curveKeyPair } from "../shared/zmq/index.ts";
 
 const MS = Number(process.argv[2] ?? 3000);
 const FILTER = process.argv[3] ?? "";
@@ -67,8 +71,14 @@ class Role {
   private wake: (() => void) | null = null;
   private ended = false;
   private stderr = "";
-  constructor(impl: Impl, args: (string | number)[]) {
-    const proc = Bun.spawn([...CMD[impl], ...args.map(String)], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  constructor(impl: Impl, args: (string | number)[], env: Record<string, string>) {
+    const proc = Bun.spawn([...CMD[impl], ...args.map(String)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     this.proc = proc;
     void this.read();
     void (async () => {
@@ -102,11 +112,12 @@ class Role {
   }
 }
 
-async function withRoles(f: (start: (impl: Impl, args: (string | number)[]) => Role) => Promise<number>): Promise<number> {
+type Env = Record<string, string>;
+async function withRoles(f: (start: (impl: Impl, args: (string | number)[]) => Role) => Promise<number>, env: Env = {}): Promise<number> {
   const roles: Role[] = [];
   try {
     return await f((impl, args) => {
-      const r = new Role(impl, args);
+      const r = new Role(impl, args, env);
       roles.push(r);
       return r;
     });
@@ -119,7 +130,7 @@ async function withRoles(f: (start: (impl: Impl, args: (string | number)[]) => R
 const rate = (r: { count: number; seconds: number }) => r.count / r.seconds;
 
 function proxied(workers: number, client: (front: string) => [string, (string | number)[]]) {
-  return (s: Stack) =>
+  return (s: Stack, env?: Env) =>
     withRoles(async (start) => {
       const front = await ep();
       const back = await ep();
@@ -127,18 +138,18 @@ function proxied(workers: number, client: (front: string) => [string, (string | 
       await start(s.peers, ["worker", back, workers]).next();
       const [role, args] = client(front);
       return rate(await start(s.peers, [role, front, ...args]).next());
-    });
+    }, env);
 }
 
-function pubsub(subs: number) {
-  return (s: Stack) =>
+function pubsub(subs: number, size = 64) {
+  return (s: Stack, env?: Env) =>
     withRoles(async (start) => {
       const e = await ep();
-      await start(s.peers, ["pub", e, 64]).next();
+      await start(s.peers, ["pub", e, size]).next();
       const sub = start(s.peers, ["sub", e, subs, MS]);
       await sub.next();
       return rate(await sub.next());
-    });
+    }, env);
 }
 
 const SCENARIOS: Scenario[] = [
@@ -171,10 +182,59 @@ for (const sc of SCENARIOS) {
 }
 
 const [A, B, C, M] = STACKS.map((s) => s.name) as [string, string, string, string];
-console.log("\n| scenario | unit | ours (Bun) | libzmq C proxy + pyzmq | zeromq.js (node) | our proxy + pyzmq | ours ÷ libzmq | ours ÷ zeromq.js | our proxy ÷ C proxy (same pyzmq peers) |");
-console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+if (results.length > 0) console.log("\n| scenario | unit | ours (Bun) | libzmq C proxy + pyzmq | zeromq.js (node) | our proxy + pyzmq | ours ÷ libzmq | ours ÷ zeromq.js | our proxy ÷ C proxy (same pyzmq peers) |");
+if (results.length > 0) console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const { sc, r } of results) {
   console.log(
     `| ${sc.name} | ${sc.unit} | ${fmt(r[A])} | ${fmt(r[B])} | ${fmt(r[C])} | ${fmt(r[M])} | ${ratio(r[A], r[B])} | ${ratio(r[A], r[C])} | ${sc.proxied ? ratio(r[M], r[B]) : "—"} |`,
   );
+}
+
+// ---- CURVE beside NULL ------------------------------------------------------
+
+const server = curveKeyPair();
+const client = curveKeyPair();
+const CURVE_ENV: Env = {
+  BENCH_MECHANISM: "CURVE",
+  BENCH_SERVER_SECRET: server.secretKey,
+  BENCH_SERVER_PUBLIC: server.publicKey,
+  BENCH_CLIENT_SECRET: client.secretKey,
+  BENCH_CLIENT_PUBLIC: client.publicKey,
+};
+const CURVE_SCENARIOS: { name: string; unit: string; run: (s: Stack, env?: Env) => Promise<number> }[] = [
+  { name: "CURVE: pipelined DEALER via proxy (256 in flight)", unit: "replies/s", run: proxied(4, () => ["pipeline", [256, MS]]) },
+  { name: "CURVE: PUB→SUB, 1 subscriber, 64 B", unit: "msgs/s delivered", run: pubsub(1) },
+  { name: "CURVE: PUB→SUB, 1 subscriber, 16 KiB", unit: "msgs/s delivered", run: pubsub(1, 16 * 1024) },
+];
+const IMPLS: [string, Stack][] = [
+  ["ours", STACKS[0]!],
+  ["libzmq", STACKS[1]!],
+];
+const curveRows: { name: string; unit: string; r: Partial<Record<string, number>> }[] = [];
+for (const sc of CURVE_SCENARIOS) {
+  if (FILTER && !sc.name.includes(FILTER)) continue;
+  const r: Partial<Record<string, number>> = {};
+  for (const [impl, st] of IMPLS) {
+    for (const [mech, env] of [["NULL", {}], ["CURVE", CURVE_ENV]] as const) {
+      const key = `${impl} ${mech}`;
+      try {
+        r[key] = await sc.run(st, env);
+        console.log(`  ${sc.name.padEnd(52)} ${key.padEnd(14)} ${fmt(r[key]).padStart(10)} ${sc.unit}`);
+      } catch (e) {
+        console.log(`  ${sc.name.padEnd(52)} ${key.padEnd(14)} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  curveRows.push({ name: sc.name, unit: sc.unit, r });
+}
+if (curveRows.length > 0) {
+  console.log("\n| scenario | unit | ours NULL | ours CURVE | ours CURVE ÷ NULL | libzmq NULL | libzmq CURVE | libzmq CURVE ÷ NULL | ours ÷ libzmq, CURVE |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const { name, unit, r } of curveRows) {
+    const g = (k: string) => r[k];
+    console.log(
+      `| ${name.replace("CURVE: ", "")} | ${unit} | ${fmt(g("ours NULL"))} | ${fmt(g("ours CURVE"))} | ${ratio(g("ours CURVE"), g("ours NULL"))} | ` +
+        `${fmt(g("libzmq NULL"))} | ${fmt(g("libzmq CURVE"))} | ${ratio(g("libzmq CURVE"), g("libzmq NULL"))} | ${ratio(g("ours CURVE"), g("libzmq CURVE"))} |`,
+    );
+  }
 }

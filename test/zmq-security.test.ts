@@ -274,3 +274,18 @@ describe("PLAIN between our sockets", () => {
     expect((await clientSide).error.message).toMatch(/peer uses "CURVE", this socket "PLAIN"/);
   });
 });
+
+describe("bounds before authentication", () => {
+  it("a CURVE server takes no frame over 64 KiB before the handshake completes", async () => {
+    const rep = await boundRep(curveServer());
+    const refused = next(rep, "handshake:error");
+    const port = Number(rep.lastEndpoint!.split(":").at(-1));
+    const header = Buffer.alloc(9);
+    header[0] = 0x06; // LONG | COMMAND
+    header.writeBigUInt64BE(BigInt(64 * 1024 + 1), 1);
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    sock.write(Buffer.concat([encodeGreeting("CURVE"), header]));
+    expect((await refused).error.code).toBe("EMSGSIZE");
+    sock.end();
+  });
+});

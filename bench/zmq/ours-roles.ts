@@ -10,10 +10,13 @@
  *   sub EP N MS                 N SUBs; counts messages for MS ms after the first
  *
  * Long-running roles print `{"ready":true}`; measuring roles print
- * `{"count":n,"seconds":s}` and exit.
+ * `{"count":n,"seconds":s}` and exit. With BENCH_MECHANISM=CURVE (and the
+ * Z85 keys in BENCH_SERVER_SECRET, BENCH_SERVER_PUBLIC, BENCH_CLIENT_SECRET,
+ * BENCH_CLIENT_PUBLIC) every binding socket is a CURVE server and every
+ * connecting one a CURVE client.
  * @module
  */
-import { Dealer, proxy, Publisher, Reply, Request, Router, Subscriber } from "../../shared/zmq/index.ts";
+import { Dealer, proxy, Publisher, Reply, Request, Router, Subscriber, type SocketOptions } from "../../shared/zmq/index.ts";
 
 const [role, ep, a, b] = process.argv.slice(2);
 const out = (o: object) => console.log(JSON.stringify(o));
@@ -21,12 +24,19 @@ const PAYLOAD = Buffer.alloc(64, 120);
 const WARMUP_MS = 300;
 const yieldIO = () => new Promise((r) => setImmediate(r));
 process.on("SIGTERM", () => process.exit(0)); // clean exit (lets --cpu-prof write its profile)
+const env = process.env;
+const curve = env.BENCH_MECHANISM === "CURVE";
+/** Security options for a socket that binds (server) or connects (client). */
+const BINDS: SocketOptions = curve ? { curveServer: true, curveSecretKey: env.BENCH_SERVER_SECRET! } : {};
+const CONNECTS: SocketOptions = curve
+  ? { curveServerKey: env.BENCH_SERVER_PUBLIC!, curveSecretKey: env.BENCH_CLIENT_SECRET!, curvePublicKey: env.BENCH_CLIENT_PUBLIC! }
+  : {};
 
 async function main(): Promise<void> {
   switch (role) {
     case "proxy": {
-      const front = new Router({ sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
-      const back = new Dealer({ sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
+      const front = new Router({ ...BINDS, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
+      const back = new Dealer({ ...BINDS, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
       await front.bind(ep!);
       await back.bind(a!);
       out({ ready: true });
@@ -35,7 +45,7 @@ async function main(): Promise<void> {
     }
     case "worker": {
       for (let i = 0; i < Number(a); i++) {
-        const rep = new Reply();
+        const rep = new Reply(CONNECTS);
         rep.connect(ep!);
         void (async () => {
           for await (const m of rep) await rep.send(m);
@@ -48,7 +58,7 @@ async function main(): Promise<void> {
       const n = Number(a);
       const ms = Number(b);
       const socks = Array.from({ length: n }, () => {
-        const s = new Request();
+        const s = new Request(CONNECTS);
         s.connect(ep!);
         return s;
       });
@@ -74,7 +84,7 @@ async function main(): Promise<void> {
     case "pipeline": {
       const window = Number(a);
       const ms = Number(b);
-      const d = new Dealer({ sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
+      const d = new Dealer({ ...CONNECTS, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
       d.connect(ep!);
       await d.send(["", PAYLOAD]);
       await d.receive();
@@ -93,7 +103,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }
     case "pub": {
-      const pub = new Publisher();
+      const pub = new Publisher(BINDS);
       await pub.bind(ep!);
       const msg = Buffer.alloc(Number(a ?? 64), 120);
       out({ ready: true });
@@ -113,7 +123,7 @@ async function main(): Promise<void> {
       let resolveDone!: () => void;
       const done = new Promise<void>((r) => (resolveDone = r));
       for (let i = 0; i < n; i++) {
-        const s = new Subscriber({ receiveHighWaterMark: 100_000 });
+        const s = new Subscriber({ ...CONNECTS, receiveHighWaterMark: 100_000 });
         s.subscribe();
         s.connect(ep!);
         void (async () => {

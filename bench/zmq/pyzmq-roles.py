@@ -1,8 +1,11 @@
 """Benchmark roles on libzmq via python3-zmq; the proxy is libzmq's C
 zmq_proxy. Same command line and output as ours-roles.ts (see there).
-Run with /usr/bin/python3 (Debian's python3-zmq).
+Run with /usr/bin/python3 (Debian's python3-zmq). BENCH_MECHANISM=CURVE
+and the BENCH_*_SECRET/PUBLIC keys make binding sockets CURVE servers and
+connecting ones CURVE clients, as in ours-roles.ts.
 """
 import json
+import os
 import sys
 import time
 
@@ -19,17 +22,27 @@ def out(o):
     print(json.dumps(o), flush=True)
 
 
-def sock(kind, **opts):
+CURVE = os.environ.get("BENCH_MECHANISM") == "CURVE"
+
+
+def sock(kind, binds=False, **opts):
     s = ctx.socket(kind)
     s.setsockopt(zmq.LINGER, 0)
     for k, v in opts.items():
         s.setsockopt(getattr(zmq, k), v)
+    if CURVE and binds:
+        s.setsockopt(zmq.CURVE_SERVER, 1)
+        s.setsockopt(zmq.CURVE_SECRETKEY, os.environ["BENCH_SERVER_SECRET"].encode())
+    elif CURVE:
+        s.setsockopt(zmq.CURVE_SERVERKEY, os.environ["BENCH_SERVER_PUBLIC"].encode())
+        s.setsockopt(zmq.CURVE_SECRETKEY, os.environ["BENCH_CLIENT_SECRET"].encode())
+        s.setsockopt(zmq.CURVE_PUBLICKEY, os.environ["BENCH_CLIENT_PUBLIC"].encode())
     return s
 
 
 if role == "proxy":
-    front = sock(zmq.ROUTER, SNDHWM=100000, RCVHWM=100000)
-    back = sock(zmq.DEALER, SNDHWM=100000, RCVHWM=100000)
+    front = sock(zmq.ROUTER, True, SNDHWM=100000, RCVHWM=100000)
+    back = sock(zmq.DEALER, True, SNDHWM=100000, RCVHWM=100000)
     front.bind(ep)
     back.bind(args[0])
     out({"ready": True})
@@ -95,7 +108,7 @@ elif role == "pipeline":
     out({"count": count, "seconds": time.monotonic() - t0})
 
 elif role == "pub":
-    s = sock(zmq.PUB)
+    s = sock(zmq.PUB, True)
     s.bind(ep)
     msg = b"x" * int(args[0] if args else 64)
     out({"ready": True})

@@ -34,6 +34,11 @@ export function commandFrame(name: string, data: Uint8Array = new Uint8Array(0))
 
 /** READY with metadata properties (name ≤ 255 bytes, value 4-byte length). */
 export function readyFrame(props: Record<string, Uint8Array | string>): Buffer {
+  return commandFrame("READY", encodeProps(props));
+}
+
+/** Metadata as READY/INITIATE carry it: repeated name-len(1) name value-len(4) value. */
+export function encodeProps(props: Record<string, Uint8Array | string>): Buffer {
   const chunks: Buffer[] = [];
   for (const [k, v] of Object.entries(props)) {
     const name = Buffer.from(k, "latin1");
@@ -45,7 +50,7 @@ export function readyFrame(props: Record<string, Uint8Array | string>): Buffer {
     head.writeUInt32BE(value.length, 1 + name.length);
     chunks.push(head, value);
   }
-  return commandFrame("READY", Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 export const errorFrame = (reason: string): Buffer => {

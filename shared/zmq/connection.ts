@@ -1,21 +1,26 @@
 /**
  * One ZMTP peer connection over a Bun TCP/unix socket.
  *
- * Lifecycle (RFC 23/37): greeting (parsed incrementally) → NULL handshake
- * (READY exchange, RFC 23 §"The NULL Security Mechanism") → socket-type
- * compatibility check (ERROR + close when incompatible) → traffic.
- * Outgoing frames are batched into one write per event-loop turn (one shared
- * setImmediate flushes every connection with something queued); whatever Bun's
- * `write` does not accept is kept and written on `drain`.
+ * Lifecycle (RFC 23/37): greeting (parsed incrementally) → handshake: NULL
+ * (READY exchange, RFC 23 §"The NULL Security Mechanism") or a PLAIN/CURVE
+ * state machine (mechanism.ts) with the authenticator on the server side →
+ * socket-type compatibility check (ERROR + close when incompatible) →
+ * traffic. Under CURVE every frame after the handshake, commands included,
+ * travels sealed as a MESSAGE (curve-codec.ts); outbox.ts writes.
  * Any protocol violation closes this connection only; nothing is thrown out.
  * @module
  */
 import type { Socket as BunSocket } from "bun";
-import { parseCommand, pongFrame, readyFrame, errorFrame, subscribeFrame, cancelFrame, type Command } from "./command.ts";
+import { askAuthenticator, makePeerInfo, type AuthRequest, type PeerInfo, type Verdict } from "./auth.ts";
+import { encodeProps, parseCommand, pongFrame, readyFrame, errorFrame, subscribeFrame, cancelFrame, type Command } from "./command.ts";
 import { isCompatible, type SocketType } from "./compat.ts";
+import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
 import { ZmtpError } from "./errors.ts";
-import { FrameDecoder, FLAG_MORE, headerSize, writeHeader } from "./frame.ts";
+import { encodeFrame, FrameDecoder, FLAG_COMMAND, FLAG_MORE, MAX_PARTS } from "./frame.ts";
 import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting } from "./greeting.ts";
+import type { FrameCodec, HandshakeStep, Mechanism } from "./mechanism.ts";
+import { Outbox } from "./outbox.ts";
+import { createMechanism, NULL_SECURITY, type Security } from "./security.ts";
 
 /** What a connection needs from the socket that owns it. */
 export interface ConnectionOwner {
@@ -31,24 +36,8 @@ export interface ConnectionOwner {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
-const BATCH_BYTES = 256 * 1024;
-const RAW = -1; // flags marker: item is an already-encoded buffer
-
-/** Connections with frames to write; one setImmediate per turn serves them all. */
-let toFlush: Connection[] = [];
-let flushPending = false;
-function flushAll(): void {
-  flushPending = false;
-  const list = toFlush;
-  toFlush = [];
-  for (const c of list) {
-    try {
-      c.flushNow();
-    } catch (e) {
-      c.destroy(new ZmtpError("EPROTO", "internal error while flushing", e)); // this connection only
-    }
-  }
-}
+/** Largest frame a PLAIN/CURVE peer may send before it is authenticated (INITIATE with metadata fits easily). */
+const HANDSHAKE_FRAME_MAX = 64 * 1024;
 
 export class Connection {
   state: "greeting" | "handshake" | "ready" | "closed" = "greeting";
@@ -59,41 +48,64 @@ export class Connection {
   routingId: Buffer | null = null;
   /** Peer's minor ZMTP version (0 = speak 3.0 to it). */
   peerMinor = 0;
-  /** Messages queued but not yet handed to the kernel. */
-  queued = 0;
   paused = false;
+  /** Who the peer is, once the handshake is complete. */
+  peer: PeerInfo | null = null;
+  /** The endpoint this connection was dialled to or accepted on (set by the socket). */
+  endpoint = "";
+  /** The peer's IP address ("" over ipc) and port. */
+  readonly address: string;
+  readonly port: number;
 
   private greet: Buffer | null = Buffer.alloc(GREETING_SIZE);
   private greetLen = 0;
   private readonly decoder: FrameDecoder;
-  private items: Buffer[] = [];
-  private flags: number[] = [];
-  private itemsHead = 0;
-  private unsent: Buffer | null = null;
-  private flushScheduled = false;
+  private readonly out: Outbox;
   private timer: ReturnType<typeof setTimeout> | null;
   private destroying = false;
+  private mech: Mechanism | null = null;
+  private codec: FrameCodec | null = null;
+  private peerProps: Map<string, Buffer> = new Map();
+  private verdict: Verdict | null = null;
+  /** Parts of a sealed multipart message being assembled. */
+  private inner: Buffer[] = [];
+  private innerBytes = 0;
 
   constructor(
     readonly owner: ConnectionOwner,
     readonly sock: BunSocket<any>,
+    readonly security: Security = NULL_SECURITY,
   ) {
-    this.decoder = new FrameDecoder(owner.maxMessageSize, {
+    this.address = sock.remoteAddress ?? "";
+    this.port = sock.remotePort ?? 0;
+    // a PLAIN/CURVE peer gets no large allocation out of us before it is authenticated (see becomeReady)
+    this.decoder = new FrameDecoder(security.mechanism === "NULL" ? owner.maxMessageSize : HANDSHAKE_FRAME_MAX, {
       onMessage: (parts) => this.onMessage(parts),
-      onCommand: (body) => this.onCommand(parseCommand(body)),
+      onCommand: (body) => this.onCommandBody(body),
+    });
+    this.out = new Outbox(owner, sock, {
+      drained: () => {
+        if (this.state === "ready") this.owner.onPeerDrain(this);
+      },
+      failed: (e) => this.destroy(e),
     });
     this.timer = setTimeout(() => this.destroy(new ZmtpError("EPROTO", "handshake timeout")), HANDSHAKE_TIMEOUT_MS);
     this.timer.unref?.();
-    this.writeRaw(encodeGreeting());
+    this.out.raw(encodeGreeting(security.mechanism, security.server));
   }
 
   get full(): boolean {
-    return this.queued >= this.owner.sendHighWaterMark;
+    return this.out.full;
+  }
+
+  /** Messages queued but not yet handed to the kernel. */
+  get queued(): number {
+    return this.out.queued;
   }
 
   /** True when nothing is waiting to be written. */
   get flushed(): boolean {
-    return this.unsent === null && this.itemsHead === this.items.length;
+    return this.out.flushed;
   }
 
   /** Bun `data` handler. */
@@ -107,13 +119,16 @@ export class Connection {
         this.greetLen += take;
         checkGreetingPrefix(this.greet, this.greetLen);
         if (this.greetLen < GREETING_SIZE) return;
-        const g = parseGreeting(this.greet);
+        const sec = this.security;
+        const g = parseGreeting(this.greet, sec.mechanism);
         this.greet = null;
         this.peerMinor = g.major > 3 ? 1 : g.minor;
         this.state = "handshake";
         const props: Record<string, Uint8Array | string> = { "Socket-Type": this.owner.type };
         if (this.owner.ownRoutingId) props.Identity = this.owner.ownRoutingId;
-        this.writeRaw(readyFrame(props));
+        this.mech = sec.mechanism === "NULL" ? null : createMechanism(sec, encodeProps(props), this.address);
+        if (this.mech === null) this.out.raw(readyFrame(props));
+        else for (const b of this.mech.start()) this.out.raw(encodeFrame(b, FLAG_COMMAND));
         rest = chunk.subarray(take);
       }
       if (rest.length > 0) this.decoder.push(rest);
@@ -122,26 +137,25 @@ export class Connection {
     }
   }
 
+  private onCommandBody(body: Buffer): void {
+    if (this.mech !== null) {
+      if (this.state === "handshake") return this.step(this.mech.onCommand(body));
+      if (this.codec !== null) return this.onSealed(body); // a MESSAGE sent in a command frame
+    }
+    this.onCommand(parseCommand(body));
+  }
+
   private onCommand(cmd: Command): void {
     if (this.state === "handshake") {
       if (cmd.name === "ERROR") throw new ZmtpError("ECOMPAT", `peer refused handshake: ${cmd.reason}`);
       if (cmd.name !== "READY") throw new ZmtpError("EPROTO", `expected READY, got ${cmd.name}`);
-      this.peerType = cmd.props.get("socket-type")?.toString("latin1") ?? "";
-      const id = cmd.props.get("identity");
-      this.peerIdentity = id && id.length > 0 ? Buffer.from(id) : null;
-      if (!isCompatible(this.owner.type, this.peerType)) {
-        this.writeRaw(errorFrame("Invalid socket type"));
-        throw new ZmtpError("ECOMPAT", `incompatible peer socket type ${JSON.stringify(this.peerType)}`);
-      }
-      this.state = "ready";
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.owner.onPeerReady(this);
+      this.acceptPeer(cmd.props);
+      this.becomeReady();
       return;
     }
     switch (cmd.name) {
       case "PING":
-        this.writeRaw(pongFrame(cmd.context));
+        this.out.command(pongFrame(cmd.context));
         return;
       case "SUBSCRIBE":
       case "CANCEL":
@@ -156,26 +170,104 @@ export class Connection {
     }
   }
 
+  /** The peer's metadata: remember it, and refuse an incompatible socket type. */
+  private acceptPeer(props: Map<string, Buffer>): void {
+    this.peerProps = props;
+    this.peerType = props.get("socket-type")?.toString("latin1") ?? "";
+    const id = props.get("identity");
+    this.peerIdentity = id && id.length > 0 ? Buffer.from(id) : null;
+    if (!isCompatible(this.owner.type, this.peerType)) {
+      this.out.raw(errorFrame("Invalid socket type"));
+      throw new ZmtpError("ECOMPAT", `incompatible peer socket type ${JSON.stringify(this.peerType)}`);
+    }
+  }
+
+  private becomeReady(): void {
+    this.state = "ready";
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.codec = this.mech?.codec ?? null;
+    this.out.codec = this.codec;
+    // a sealed frame is a MESSAGE: header, tag and flags byte around the body
+    if (this.mech !== null) this.decoder.maxMessageSize = this.owner.maxMessageSize + (this.codec ? MESSAGE_OVERHEAD : 0);
+    this.peer = makePeerInfo({
+      mechanism: this.security.mechanism,
+      address: this.address,
+      port: this.port,
+      props: this.peerProps,
+      verdict: this.verdict,
+      username: this.mech?.username,
+      publicKey: this.mech?.peerPublicKey,
+    });
+    this.owner.onPeerReady(this);
+  }
+
+  /** Carry out what the mechanism asked for. */
+  private step(s: HandshakeStep): void {
+    if (s.peer) this.acceptPeer(s.peer);
+    for (const b of s.send) this.out.raw(encodeFrame(b, FLAG_COMMAND));
+    if (s.fail) throw s.fail;
+    if (s.auth) this.authenticate(s.auth);
+    else if (s.done) this.becomeReady();
+  }
+
+  /** RFC 27 semantics, in process: no hook means CURVE's "allow any key" (PLAIN always has one). */
+  private authenticate(req: AuthRequest): void {
+    const sec = this.security;
+    const hook = sec.mechanism !== "NULL" && sec.server ? sec.authenticate : null;
+    const defaultUser = req.username ?? req.clientPublicKey ?? "";
+    const go = (v: Verdict) => {
+      if (this.state === "closed") return;
+      this.verdict = v;
+      try {
+        this.step(this.mech!.onVerdict(v));
+      } catch (e) {
+        this.destroy(e instanceof ZmtpError ? e : new ZmtpError("EPROTO", "handshake failed", e));
+      }
+    };
+    if (hook === null) go({ allow: true, userId: defaultUser, metadata: {} });
+    else askAuthenticator(hook, req, defaultUser, go);
+  }
+
   private onMessage(parts: Buffer[]): void {
     if (this.state !== "ready") throw new ZmtpError("EPROTO", "message before handshake completed");
+    if (this.codec !== null) {
+      for (const p of parts) if (this.state === "ready") this.onSealed(p);
+      return;
+    }
     this.owner.onPeerMessage(this, parts);
+  }
+
+  /** One MESSAGE of a CURVE session: a command, or a part of a message. */
+  private onSealed(wire: Buffer): void {
+    const { flags, body } = this.codec!.open(wire);
+    if (flags & FLAG_COMMAND) {
+      if (this.inner.length > 0) throw new ZmtpError("EPROTO", "command frame inside a multipart message");
+      return this.onCommand(parseCommand(body));
+    }
+    this.innerBytes += body.length;
+    if (this.innerBytes > this.owner.maxMessageSize) {
+      throw new ZmtpError("EMSGSIZE", `message of ${this.innerBytes}+ bytes exceeds maxMessageSize ${this.owner.maxMessageSize}`);
+    }
+    this.inner.push(body);
+    if (flags & FLAG_MORE) {
+      if (this.inner.length >= MAX_PARTS) throw new ZmtpError("EMSGSIZE", "too many parts in one message");
+      return;
+    }
+    const msg = this.inner;
+    this.inner = [];
+    this.innerBytes = 0;
+    this.owner.onPeerMessage(this, msg);
   }
 
   /** Queue a multipart message. Caller checks `full` first if it cares. */
   send(parts: Buffer[]): void {
-    if (this.state === "closed") return;
-    const last = parts.length - 1;
-    for (let i = 0; i <= last; i++) {
-      this.items.push(parts[i]!);
-      this.flags.push(i < last ? FLAG_MORE : 0);
-    }
-    this.queued++;
-    this.scheduleFlush();
+    if (this.state !== "closed") this.out.send(parts);
   }
 
   /** Send a subscription in the form the peer understands (RFC 37 command or 3.0 data frame). */
   sendSubscription(subscribe: boolean, topic: Buffer): void {
-    if (this.peerMinor >= 1) this.writeRaw(subscribe ? subscribeFrame(topic) : cancelFrame(topic));
+    if (this.peerMinor >= 1) this.out.command(subscribe ? subscribeFrame(topic) : cancelFrame(topic));
     else {
       const b = Buffer.allocUnsafe(topic.length + 1);
       b[0] = subscribe ? 1 : 0;
@@ -184,91 +276,14 @@ export class Connection {
     }
   }
 
+  /** Queue bytes already encoded. */
   writeRaw(b: Buffer): void {
-    if (this.state === "closed") return;
-    this.items.push(b);
-    this.flags.push(RAW);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.unsent !== null) return;
-    this.flushScheduled = true;
-    toFlush.push(this);
-    if (!flushPending) {
-      flushPending = true;
-      // a macrotask, not a microtask: a caller awaiting each send() in a loop
-      // would otherwise get one write (one syscall) per message
-      setImmediate(flushAll);
-    }
-  }
-
-  /** Called by the shared end-of-turn flush. */
-  flushNow(): void {
-    this.flushScheduled = false;
-    this.flush();
-  }
-
-  private flush(): void {
-    const wasFull = this.full;
-    while (this.state !== "closed" && this.unsent === null && this.itemsHead < this.items.length) {
-      let size = 0;
-      let end = this.itemsHead;
-      while (end < this.items.length && size < BATCH_BYTES) {
-        const len = this.items[end]!.length;
-        size += this.flags[end] === RAW ? len : headerSize(len) + len;
-        end++;
-      }
-      const out = Buffer.allocUnsafe(size);
-      let off = 0;
-      for (let i = this.itemsHead; i < end; i++) {
-        const b = this.items[i]!;
-        const f = this.flags[i]!;
-        if (f !== RAW) {
-          off = writeHeader(out, off, f, b.length);
-          if (f === 0) this.queued--;
-        }
-        out.set(b, off);
-        off += b.length;
-      }
-      this.itemsHead = end;
-      if (end === this.items.length) {
-        this.items = [];
-        this.flags = [];
-        this.itemsHead = 0;
-      } else if (this.itemsHead > 4096) {
-        this.items = this.items.slice(this.itemsHead);
-        this.flags = this.flags.slice(this.itemsHead);
-        this.itemsHead = 0;
-      }
-      this.writeOut(out);
-    }
-    if (wasFull && !this.full && this.state === "ready") this.owner.onPeerDrain(this);
-  }
-
-  private writeOut(out: Buffer): void {
-    let n: number;
-    try {
-      n = this.sock.write(out);
-    } catch (e) {
-      // socket already gone: drop everything; the close handler (or this) ends it
-      this.unsent = null;
-      this.items = [];
-      this.flags = [];
-      this.itemsHead = 0;
-      queueMicrotask(() => this.destroy(new ZmtpError("EPROTO", "write failed", e)));
-      return;
-    }
-    if (n < out.length) this.unsent = n > 0 ? out.subarray(n) : out;
+    if (this.state !== "closed") this.out.raw(b);
   }
 
   /** Bun `drain` handler. */
   onDrain(): void {
-    if (this.unsent === null || this.state === "closed") return;
-    const b = this.unsent;
-    this.unsent = null;
-    this.writeOut(b);
-    if (this.unsent === null) this.flush();
+    if (this.state !== "closed") this.out.onDrain();
   }
 
   pause(): void {
@@ -285,17 +300,28 @@ export class Connection {
     }
   }
 
+  /** The transport ended (the peer hung up): an error only if the handshake was not complete. */
+  peerClosed(): void {
+    if (this.state === "ready" || this.state === "closed") return this.destroy();
+    const mech = this.security.mechanism;
+    // libzmq hangs up on a mechanism mismatch before its greeting is out, so the peer's is not known
+    const [during, hint] =
+      this.state === "greeting"
+        ? ["greeting", ` (does it use the ${mech} mechanism too?)`]
+        : [`${mech} handshake`, mech === "CURVE" && !this.security.server ? " (wrong curveServerKey?)" : ""];
+    this.destroy(new ZmtpError("EPROTO", `peer closed the connection during the ${during}${hint}`));
+  }
+
   /** Close the connection (idempotent); the owner hears about it once. */
   destroy(err?: ZmtpError): void {
     if (this.state === "closed" || this.destroying) return;
     this.destroying = true;
-    if (err && this.state !== "ready") this.flush(); // let a pending ERROR command out
+    if (err && this.state !== "ready") this.out.flush(); // let a pending ERROR command out
     this.state = "closed";
+    this.out.closed = true;
     this.decoder.stop();
     if (this.timer) clearTimeout(this.timer);
-    this.items = [];
-    this.flags = [];
-    this.unsent = null;
+    this.out.clear();
     try {
       this.sock.end();
     } catch {

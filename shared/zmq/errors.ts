@@ -16,6 +16,7 @@ export type ZmtpErrorCode =
   | "ETERM" // socket closed
   | "EINVAL" // bad argument (endpoint, option)
   | "ECOMPAT" // incompatible peer (version, mechanism, socket type)
+  | "EACCES" // authentication refused (by our authenticator, or by the server)
   | "EADDRINUSE"; // bind failed because the address is taken
 
 /** Error raised by every layer of the ZMTP transport. */

@@ -35,7 +35,8 @@ export class FrameDecoder {
   private stopped = false;
 
   constructor(
-    readonly maxMessageSize: number,
+    /** Mutable: a connection tightens it while a PLAIN/CURVE handshake is unauthenticated. */
+    public maxMessageSize: number,
     private readonly handler: FrameHandler,
   ) {}
 

@@ -44,7 +44,8 @@ export function checkGreetingPrefix(b: Uint8Array, len = b.length): void {
 
 /**
  * Parse a complete greeting. `expectMechanism` must match the peer's mechanism
- * (RFC 23: both peers must use the same mechanism).
+ * (RFC 23: both peers must use the same mechanism). The as-server flag is
+ * reported, not enforced: libzmq 4.3 always sends 0 there.
  */
 export function parseGreeting(b: Uint8Array, expectMechanism = "NULL"): Greeting {
   checkGreetingPrefix(b);
@@ -56,7 +57,10 @@ export function parseGreeting(b: Uint8Array, expectMechanism = "NULL"): Greeting
   }
   const mechanism = Buffer.from(b.buffer, b.byteOffset + 12, end - 12).toString("latin1");
   if (mechanism !== expectMechanism) {
-    throw new ZmtpError("ECOMPAT", `mechanism mismatch: peer uses ${JSON.stringify(mechanism)}`);
+    throw new ZmtpError(
+      "ECOMPAT",
+      `mechanism mismatch: peer uses ${JSON.stringify(mechanism)}, this socket ${JSON.stringify(expectMechanism)}`,
+    );
   }
   return { major: b[10]!, minor: b[11]!, mechanism, asServer: b[32] === 1 };
 }

@@ -5,7 +5,22 @@
  */
 export { ZmtpError, isZmtpError, type ZmtpErrorCode } from "./errors.ts";
 export type { Frame, SocketOptions } from "./options.ts";
-export { ZSocket } from "./socket.ts";
+export { ZSocket, type Received } from "./socket.ts";
+export type { SecurityOptions } from "./security.ts";
+export type { Authenticator, AuthRequest, AuthDecision, PeerInfo, MechanismName } from "./auth.ts";
+export { SocketEvents, type SocketEventMap, type SocketEventName } from "./events.ts";
+export { z85Encode, z85Decode } from "./z85.ts";
+export {
+  curveKeyPair,
+  curvePublicKey,
+  formatKeyFile,
+  parseKeyFile,
+  readKeyFile,
+  writeKeyFile,
+  type CurveKey,
+  type CurveKeyPair,
+  type KeyFile,
+} from "./curve-keys.ts";
 export { Request } from "./req.ts";
 export { Reply } from "./rep.ts";
 export { Dealer } from "./dealer.ts";

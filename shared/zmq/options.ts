@@ -3,11 +3,13 @@
  * @module
  */
 import { ZmtpError } from "./errors.ts";
+import type { SecurityOptions } from "./security.ts";
 
 /** A message part as accepted by `send`. Strings are encoded as UTF-8. */
 export type Frame = Buffer | Uint8Array | string;
 
-export interface SocketOptions {
+/** Every socket's options; the security ones (CURVE, PLAIN, authenticate) are described in security.ts. */
+export interface SocketOptions extends SecurityOptions {
   /** Identity announced to peers in READY (used by ROUTER peers). */
   routingId?: string | Buffer;
   /** ms; -1 waits forever (default). */
@@ -60,7 +62,7 @@ export function toParts(frames: Frame | Frame[]): Buffer[] {
 }
 
 /** Reject option values that would make the socket unbounded or nonsensical. */
-export function validateOptions(o: Required<Omit<SocketOptions, "routingId">> & { routingId?: unknown }): void {
+export function validateOptions(o: Required<Omit<SocketOptions, "routingId" | keyof SecurityOptions>> & { routingId?: unknown }): void {
   const positive = ["sendHighWaterMark", "receiveHighWaterMark", "maxMessageSize"] as const;
   for (const k of positive) {
     if (!Number.isSafeInteger(o[k]) || o[k] <= 0) throw new ZmtpError("EINVAL", `${k} must be a positive integer (got ${o[k]})`);

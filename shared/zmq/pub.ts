@@ -7,12 +7,14 @@
  * XPUB additionally hands subscription changes to receive() as
  * [0x01+topic] / [0x00+topic]: only the first subscribe and the last
  * unsubscribe of a topic across all subscribers, unless `verbose`.
+ * `receiveWithPeer()` tells which subscriber (user id, credentials) sent a
+ * subscription change, including the unsubscribes of one that went away.
  * @module
  */
 import type { Connection } from "./connection.ts";
 import { ZmtpError } from "./errors.ts";
 import type { Frame, SocketOptions } from "./options.ts";
-import { ZSocket } from "./socket.ts";
+import { ZSocket, type Received } from "./socket.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
 export interface XPublisherOptions extends SocketOptions {
@@ -35,7 +37,7 @@ export class Publisher extends ZSocket {
   protected peerRemoved(c: Connection): void {
     const s = this.subs.get(c);
     this.subs.delete(c);
-    if (s) for (const t of s.topics()) this.dropHolder(t, false);
+    if (s) for (const t of s.topics()) this.dropHolder(t, false, c);
   }
 
   protected handleMessage(c: Connection, parts: Buffer[]): void {
@@ -72,6 +74,11 @@ export class Publisher extends ZSocket {
   override receive(): Promise<Buffer[]> {
     if (this.type === "PUB") return Promise.reject(new ZmtpError("EFSM", "PUB sockets cannot receive"));
     return super.receive();
+  }
+
+  override receiveWithPeer(): Promise<Received> {
+    if (this.type === "PUB") return Promise.reject(new ZmtpError("EFSM", "PUB sockets cannot receive"));
+    return super.receiveWithPeer();
   }
 
   /** Subscription change hook (XPUB reports them). */

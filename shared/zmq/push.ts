@@ -5,7 +5,7 @@
 import { ZmtpError } from "./errors.ts";
 import type { Connection } from "./connection.ts";
 import type { Frame, SocketOptions } from "./options.ts";
-import { ZSocket } from "./socket.ts";
+import { ZSocket, type Received } from "./socket.ts";
 
 export class Push extends ZSocket {
   constructor(options: SocketOptions = {}) {
@@ -23,6 +23,10 @@ export class Push extends ZSocket {
   protected handleMessage(_c: Connection, _parts: Buffer[]): void {}
 
   override receive(): Promise<Buffer[]> {
+    return Promise.reject(new ZmtpError("EFSM", "PUSH sockets cannot receive"));
+  }
+
+  override receiveWithPeer(): Promise<Received> {
     return Promise.reject(new ZmtpError("EFSM", "PUSH sockets cannot receive"));
   }
 }

@@ -4,8 +4,10 @@
  * READY `Identity` when non-empty and unused, else a generated 5-byte id
  * (0x00 + uint32, as libzmq does). Unroutable messages are dropped, or
  * rejected with EHOSTUNREACH when `mandatory` is set. Never blocks.
+ * `peer(routingId)` tells who a routing id belongs to (user id, credentials).
  * @module
  */
+import type { PeerInfo } from "./auth.ts";
 import type { Connection } from "./connection.ts";
 import { ZmtpError } from "./errors.ts";
 import type { Frame, SocketOptions } from "./options.ts";
@@ -38,6 +40,11 @@ export class Router extends ZSocket {
     }
     c.routingId = id;
     this.byId.set(id.toString("latin1"), c);
+  }
+
+  /** The PeerInfo of the peer with this routing id, if it is connected. */
+  peer(routingId: Buffer | string): PeerInfo | undefined {
+    return this.byId.get(Buffer.from(routingId).toString("latin1"))?.peer ?? undefined;
   }
 
   protected peerRemoved(c: Connection): void {

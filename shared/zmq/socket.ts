@@ -2,29 +2,28 @@
  * Base class of every socket type: bind/connect (with reconnect and
  * backoff), the set of ready peers, the receive queue with its high-water
  * mark, async receive with timeout and iteration, blocking round-robin send,
- * and close/linger. Socket types override the `protected` hooks.
+ * and close/linger. Socket types override the `protected` hooks. Security
+ * options are captured per bind()/connect() (security.ts); `events` and
+ * `receiveWithPeer()` tell who each peer is (auth.ts).
  * @module
  */
-import type { SocketListener } from "bun";
+import type { Socket as BunSocket } from "bun";
+import type { PeerInfo } from "./auth.ts";
 import type { SocketType } from "./compat.ts";
 import { Connection, type ConnectionOwner } from "./connection.ts";
-import { parseEndpoint, type Endpoint } from "./endpoint.ts";
-import { dial, listen, socketHandlers } from "./transport.ts";
+import { Endpoints } from "./endpoints.ts";
 import { ZmtpError } from "./errors.ts";
+import { SocketEvents } from "./events.ts";
 import { Queue } from "./queue.ts";
+import { resolveSecurity, SECURITY_OPTION_KEYS, type Security, type SecurityOptions } from "./security.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, validateOptions, type Frame, type SocketOptions } from "./options.ts";
 
-interface Dial {
-  ep: Endpoint;
-  conn: Connection | null;
-  timer: ReturnType<typeof setTimeout> | null;
-  interval: number;
-  stopped: boolean;
-}
 interface Waiter<T> {
   resolve: (v: T) => void;
   reject: (e: ZmtpError) => void;
   timer: ReturnType<typeof setTimeout> | null;
+  /** receiveWithPeer(): resolve with the message and its PeerInfo. */
+  withPeer?: boolean;
 }
 interface SendWaiter extends Waiter<void> {
   parts: Buffer[];
@@ -35,6 +34,15 @@ export interface Incoming {
   msg: Buffer[];
   from: Connection | null;
 }
+
+/** A message with the peer it came from (null when that connection is gone). */
+export interface Received {
+  message: Buffer[];
+  peer: PeerInfo | null;
+}
+
+// the security options are plain fields of every socket (declaration merging)
+export interface ZSocket extends SecurityOptions {}
 
 export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]> {
   routingId: string | Buffer | undefined = undefined;
@@ -48,25 +56,27 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
   lastEndpoint: string | null = null;
   closed = false;
+  /** handshake / handshake:error / disconnect notifications. */
+  readonly events = new SocketEvents();
 
   protected readonly conns = new Set<Connection>();
   protected peers: Connection[] = [];
   private rr = 0;
   private readonly inbox = new Queue<Incoming>();
-  private readonly recvWaiters = new Queue<Waiter<Buffer[]>>();
+  private readonly recvWaiters = new Queue<Waiter<any>>();
   private readonly sendWaiters = new Queue<SendWaiter>();
   private readonly readableWaiters: (() => void)[] = [];
   private readonly pausedConns = new Set<Connection>();
-  private readonly listeners = new Map<string, SocketListener<any>>();
-  private readonly dials = new Map<string, Dial>();
-  private readonly dialOf = new Map<Connection, Dial>();
+  private readonly endpoints = new Endpoints(this, (s, sec, ep) => this.adopt(s, sec, ep));
 
   constructor(
     readonly type: SocketType,
     options: SocketOptions = {},
   ) {
     for (const k of OPTION_KEYS) if (options[k] !== undefined) (this as any)[k] = options[k];
+    for (const k of SECURITY_OPTION_KEYS) if (options[k] !== undefined) (this as any)[k] = options[k];
     validateOptions(this);
+    resolveSecurity(this);
   }
 
   get ownRoutingId(): Buffer | null {
@@ -78,73 +88,39 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
 
   async bind(endpoint: string): Promise<void> {
     this.checkOpen();
-    const ep = parseEndpoint(endpoint, true);
-    const [l, last] = listen(ep, endpoint, this.handlers(null));
-    this.lastEndpoint = last;
-    this.listeners.set(last, l);
-    if (last !== endpoint) this.listeners.set(endpoint, l);
+    this.lastEndpoint = this.endpoints.bind(endpoint, resolveSecurity(this));
   }
 
   async unbind(endpoint: string): Promise<void> {
-    const l = this.listeners.get(endpoint);
-    if (!l) throw new ZmtpError("EINVAL", `not bound to ${endpoint}`);
-    for (const [k, v] of this.listeners) if (v === l) this.listeners.delete(k);
-    l.stop(false);
+    this.endpoints.unbind(endpoint);
   }
 
   connect(endpoint: string): void {
     this.checkOpen();
-    const ep = parseEndpoint(endpoint, false);
-    if (this.dials.has(endpoint)) return;
-    const d: Dial = { ep, conn: null, timer: null, interval: this.reconnectInterval, stopped: false };
-    this.dials.set(endpoint, d);
-    this.dial(d);
+    this.endpoints.connect(endpoint, () => resolveSecurity(this));
   }
 
   disconnect(endpoint: string): void {
-    const d = this.dials.get(endpoint);
-    if (!d) return;
-    this.dials.delete(endpoint);
-    d.stopped = true;
-    if (d.timer) clearTimeout(d.timer);
-    d.conn?.destroy();
+    this.endpoints.disconnect(endpoint);
   }
 
-  private dial(d: Dial): void {
-    d.timer = null;
-    if (d.stopped || this.closed) return;
-    dial(d.ep, this.handlers(d)).catch(() => this.redial(d));
-  }
-
-  private redial(d: Dial): void {
-    d.conn = null;
-    if (d.stopped || this.closed || d.timer) return;
-    d.timer = setTimeout(() => this.dial(d), d.interval);
-    if (this.reconnectMaxInterval > d.interval) d.interval = Math.min(d.interval * 2, this.reconnectMaxInterval);
-  }
-
-  private handlers(d: Dial | null) {
-    return socketHandlers((s) => {
-      if (this.closed || d?.stopped) return void s.end();
-      s.setNoDelay?.(true);
-      const c = new Connection(this, s);
-      s.data = c;
-      this.conns.add(c);
-      if (d) {
-        d.conn = c;
-        this.dialOf.set(c, d);
-      }
-    });
+  private adopt(s: BunSocket<any>, security: Security, endpoint: string): Connection {
+    s.setNoDelay?.(true);
+    const c = new Connection(this, s, security);
+    c.endpoint = endpoint;
+    s.data = c;
+    this.conns.add(c);
+    return c;
   }
 
   // ---- ConnectionOwner ----------------------------------------------------
 
   onPeerReady(c: Connection): void {
-    const d = this.dialOf.get(c);
-    if (d) d.interval = this.reconnectInterval;
+    this.endpoints.ready(c);
     this.peers.push(c);
     this.peerAdded(c);
     this.wakeSenders();
+    if (this.events.has("handshake")) this.events.emit("handshake", { endpoint: c.endpoint, peer: c.peer! });
   }
 
   onPeerMessage(c: Connection, parts: Buffer[]): void {
@@ -159,19 +135,16 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     this.wakeSenders();
   }
 
-  onPeerClosed(c: Connection, _err?: ZmtpError): void {
+  onPeerClosed(c: Connection, err?: ZmtpError): void {
     this.conns.delete(c);
     this.pausedConns.delete(c);
     const i = this.peers.indexOf(c);
     if (i >= 0) {
       this.peers.splice(i, 1);
       this.peerRemoved(c);
-    }
-    const d = this.dialOf.get(c);
-    if (d) {
-      this.dialOf.delete(c);
-      this.redial(d);
-    }
+      this.events.emit("disconnect", { endpoint: c.endpoint, peer: c.peer!, ...(err ? { error: err } : {}) });
+    } else if (err) this.events.emit("handshake:error", { endpoint: c.endpoint, address: c.address, error: err });
+    this.endpoints.ended(c);
   }
 
   // ---- hooks for socket types ---------------------------------------------
@@ -195,7 +168,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     const w = this.inbox.length === 0 ? this.recvWaiters.shift() : undefined;
     if (w) {
       if (w.timer) clearTimeout(w.timer);
-      w.resolve(this.unwrap({ msg, from }));
+      w.resolve(w.withPeer ? this.output({ msg, from }, true) : this.unwrap({ msg, from }));
       return;
     }
     this.inbox.push({ msg, from });
@@ -217,6 +190,20 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     return this.unwrap(item);
   }
 
+  private takeItem(): Incoming | undefined {
+    const item = this.inbox.shift();
+    if (item && this.pausedConns.size > 0 && this.inbox.length < this.receiveHighWaterMark) {
+      for (const c of this.pausedConns) c.resume();
+      this.pausedConns.clear();
+    }
+    return item;
+  }
+
+  private output(item: Incoming, withPeer: boolean | undefined): Buffer[] | Received {
+    const message = this.unwrap(item);
+    return withPeer ? { message, peer: item.from?.peer ?? null } : message;
+  }
+
   /** Resolves when a message is queued or the socket is closed. */
   readable(): Promise<void> {
     if (this.inbox.length > 0 || this.closed) return Promise.resolve();
@@ -227,8 +214,25 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     if (this.closed) return Promise.reject(new ZmtpError("ETERM", "socket closed"));
     const m = this.tryReceive();
     if (m) return Promise.resolve(m);
+    return this.wait(false) as Promise<Buffer[]>;
+  }
+
+  /** receive(), plus the PeerInfo (user id, credentials, metadata) of the sending connection. */
+  receiveWithPeer(): Promise<Received> {
+    if (this.closed) return Promise.reject(new ZmtpError("ETERM", "socket closed"));
+    const item = this.takeItem();
+    if (item) return Promise.resolve(this.output(item, true) as Received);
+    return this.wait(true) as Promise<Received>;
+  }
+
+  /** PeerInfo of every peer whose handshake is complete. */
+  connectedPeers(): PeerInfo[] {
+    return this.peers.map((c) => c.peer!);
+  }
+
+  private wait(withPeer: boolean): Promise<Buffer[] | Received> {
     return new Promise((resolve, reject) => {
-      const w: Waiter<Buffer[]> = { resolve, reject, timer: null };
+      const w: Waiter<Buffer[] | Received> = { resolve, reject, timer: null, withPeer };
       if (this.receiveTimeout >= 0) {
         w.timer = setTimeout(() => {
           this.removeWaiter(this.recvWaiters, w);
@@ -364,13 +368,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     }
     for (const r of this.readableWaiters.splice(0)) r();
     this.inbox.clear();
-    for (const l of new Set(this.listeners.values())) l.stop(false);
-    this.listeners.clear();
-    for (const d of this.dials.values()) {
-      d.stopped = true;
-      if (d.timer) clearTimeout(d.timer);
-    }
-    this.dials.clear();
+    this.endpoints.stop();
     const conns = [...this.conns];
     if (this.linger > 0 && conns.some((c) => !c.flushed)) {
       const deadline = Date.now() + this.linger;

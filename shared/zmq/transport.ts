@@ -27,8 +27,8 @@ export function socketHandlers(open: (s: S) => void): SocketHandler<any> {
     open: (s) => guard(s, () => open(s)),
     data: (s, chunk) => guard(s, () => conn(s)?.onData(chunk as Buffer)),
     drain: (s) => guard(s, () => conn(s)?.onDrain()),
-    close: (s) => guard(s, () => conn(s)?.destroy()),
-    end: (s) => guard(s, () => conn(s)?.destroy()),
+    close: (s) => guard(s, () => conn(s)?.peerClosed()),
+    end: (s) => guard(s, () => conn(s)?.peerClosed()),
     error: (s, e) => guard(s, () => conn(s)?.destroy(new ZmtpError("EPROTO", "socket error", e))),
   };
 }

@@ -18,7 +18,21 @@
  * | echo      | name, tag? (send back every   |             |
  * |           | message, tag appended if set) |             |
  * | close     | name                          |             |
+ * | events    | name (monitor events and ZAP  | events      |
+ * |           | requests since last asked)    |             |
+ * | zap       | policy (see ZapPolicy)        |             |
  * | exit      |                               |             |
+ *
+ * Socket opts, besides routingId / maxMessageSize / reconnectInterval:
+ * heartbeatInterval / heartbeatTimeout (ms, libzmq PING/PONG), the
+ * security options in zeromq.js names (curveServer, curveSecretKey,
+ * curvePublicKey, curveServerKey as Z85; plainServer, plainUsername,
+ * plainPassword, zapDomain) and `monitor: true` to collect libzmq's
+ * handshake events, reported as {event: "handshake" | "auth-failed"
+ * (with status) | "protocol-error" | "handshake-failed" | "disconnect"}.
+ * `zap` starts the process's ZAP handler (RFC 27, inproc://zeromq.zap.01)
+ * or replaces its policy; each request it answers is reported by the next
+ * `events` as {event: "zap", mechanism, user, allowed, domain}.
  *
  * A FrameSpec is a UTF-8 string or `{gen: length, seed}` (byte i is
  * `(i*31 + seed) & 255`), so large frames never cross the pipe. Received
@@ -31,6 +45,20 @@ import { createHash } from "node:crypto";
 import type { Subprocess } from "bun";
 
 export type PeerKind = "pyzmq" | "zeromq.js";
+/** What a peer's ZAP handler allows: CURVE keys (all when absent), PLAIN user → password; the user id it answers. */
+export interface ZapPolicy {
+  allowKeys?: string[];
+  users?: Record<string, string>;
+  userId?: string;
+}
+/** A libzmq monitor event or ZAP request, as a peer reports it. */
+export interface PeerEvent {
+  event: "handshake" | "auth-failed" | "protocol-error" | "handshake-failed" | "disconnect" | "zap";
+  status?: number;
+  mechanism?: string;
+  user?: string;
+  allowed?: boolean;
+}
 export type FrameSpec = string | { gen: number; seed?: number };
 
 const PY = "/usr/bin/python3";
@@ -139,6 +167,11 @@ export class CommandPeer {
     return new PeerSocket(this, name);
   }
 
+  /** Start the process's ZAP handler, or change its policy. */
+  async zap(policy: ZapPolicy): Promise<void> {
+    await this.call("zap", { policy });
+  }
+
   /** Kill the process (a crash, as far as its peers can tell). */
   kill(): void {
     this.proc.kill("SIGKILL");
@@ -177,6 +210,21 @@ export class PeerSocket {
   }
   close(): Promise<void> {
     return this.peer.call("close", { name: this.name });
+  }
+  /** Monitor events (and ZAP requests) since the last call. */
+  async events(): Promise<PeerEvent[]> {
+    return (await this.peer.call("events", { name: this.name })).events;
+  }
+  /** Poll events until one matches (all collected so far are returned); rejects after `timeout` ms. */
+  async waitEvent(match: (e: PeerEvent) => boolean, timeout = 10_000): Promise<PeerEvent[]> {
+    const seen: PeerEvent[] = [];
+    const end = Date.now() + timeout;
+    for (;;) {
+      seen.push(...(await this.events()));
+      if (seen.some(match)) return seen;
+      if (Date.now() > end) throw new Error(`${this.peer.kind} ${this.name}: no matching event in ${JSON.stringify(seen)}`);
+      await Bun.sleep(50);
+    }
   }
 }
 

@@ -30,8 +30,56 @@ const summary = (b) =>
     ? "hex:" + b.toString("hex")
     : `sha:${b.length}:${crypto.createHash("sha256").update(b).digest("hex").slice(0, 16)}`;
 
-const socks = new Map(); // name -> { s, chain }
+const socks = new Map(); // name -> { s, chain, events }
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+const PASSED_OPTS = ["heartbeatInterval", "heartbeatTimeout", "curveServer", "curveSecretKey", "curvePublicKey", "curveServerKey", "plainServer", "plainUsername", "plainPassword", "zapDomain"];
+
+// A ZAP handler (RFC 27) on inproc://zeromq.zap.01 in the default context, with a configurable policy.
+const zap = { sock: null, policy: {}, log: [] };
+async function zapLoop(s) {
+  for await (const [version, rid, domain, , , mechanism, ...creds] of s) {
+    const p = zap.policy;
+    const mech = mechanism.toString();
+    let user = "";
+    let ok = true;
+    if (mech === "CURVE") {
+      user = z85(creds[0]);
+      ok = p.allowKeys === undefined || p.allowKeys.includes(user);
+    } else if (mech === "PLAIN") {
+      user = creds[0].toString();
+      ok = (p.users ?? {})[user] === creds[1].toString();
+    }
+    zap.log.push({ event: "zap", mechanism: mech, user, allowed: ok, domain: domain.toString() });
+    await s.send([version, rid, ok ? "200" : "400", ok ? "OK" : "denied", ok ? (p.userId ?? user) : "", ""]);
+  }
+}
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+function z85(b) {
+  let s = "";
+  for (let i = 0; i < b.length; i += 4) {
+    let v = b.readUInt32BE(i);
+    let g = "";
+    for (let k = 0; k < 5; k++) {
+      g = Z85[v % 85] + g;
+      v = Math.floor(v / 85);
+    }
+    s += g;
+  }
+  return s;
+}
+
+async function watch(s, events) {
+  const kinds = { handshake: "handshake", "handshake:error:auth": "auth-failed", "handshake:error:protocol": "protocol-error", "handshake:error:other": "handshake-failed", disconnect: "disconnect" };
+  try {
+    for await (const ev of s.events) {
+      const name = kinds[ev.type];
+      if (name === "auth-failed") events.push({ event: name, status: ev.error.status });
+      else if (name) events.push({ event: name });
+    }
+  } catch {
+    // socket closed
+  }
+}
 
 async function echoLoop(s, tag) {
   try {
@@ -49,7 +97,19 @@ async function handle(cmd) {
     if (o.routingId !== undefined) opts.routingId = o.routingId;
     if (o.maxMessageSize !== undefined) opts.maxMessageSize = o.maxMessageSize;
     if (o.reconnectInterval !== undefined) opts.reconnectInterval = o.reconnectInterval;
-    socks.set(name, { s: new TYPES[cmd.type](opts), chain: Promise.resolve() });
+    for (const k of PASSED_OPTS) if (o[k] !== undefined) opts[k] = o[k];
+    const entry = { s: new TYPES[cmd.type](opts), chain: Promise.resolve(), events: [] };
+    if (o.monitor) void watch(entry.s, entry.events);
+    socks.set(name, entry);
+    return {};
+  }
+  if (op === "zap") {
+    if (zap.sock === null) {
+      zap.sock = new zmq.Reply({ linger: 0 });
+      await zap.sock.bind("inproc://zeromq.zap.01");
+      void zapLoop(zap.sock);
+    }
+    zap.policy = cmd.policy ?? {};
     return {};
   }
   if (op === "exit") setImmediate(() => process.exit(0));
@@ -83,6 +143,12 @@ async function handle(cmd) {
     case "echo":
       void echoLoop(s, cmd.tag);
       return {};
+    case "events": {
+      await new Promise((r) => setTimeout(r, 20)); // let queued monitor events arrive
+      const events = [...zap.log, ...sk.events.splice(0)];
+      zap.log = [];
+      return { events };
+    }
     case "close":
       s.close();
       socks.delete(name);

@@ -15,6 +15,7 @@ import time
 from collections import deque
 
 import zmq
+import zmq.utils.z85
 
 
 def gen(length, seed):
@@ -42,11 +43,77 @@ class Sock:
         self.sendq = deque()  # (id or None, [bytes])
         self.echo = False
         self.tag = None
+        self.monitor = None  # libzmq monitor socket when opts.monitor is set
+
+
+SECURITY_OPTS = {
+    "curveServer": zmq.CURVE_SERVER,
+    "curveSecretKey": zmq.CURVE_SECRETKEY,
+    "curvePublicKey": zmq.CURVE_PUBLICKEY,
+    "curveServerKey": zmq.CURVE_SERVERKEY,
+    "plainServer": zmq.PLAIN_SERVER,
+    "plainUsername": zmq.PLAIN_USERNAME,
+    "plainPassword": zmq.PLAIN_PASSWORD,
+    "zapDomain": zmq.ZAP_DOMAIN,
+}
+
+
+def monitor_events(mon):
+    """Drain a monitor socket into {event, status?} dicts."""
+    from zmq.utils.monitor import recv_monitor_message
+
+    names = {
+        zmq.EVENT_HANDSHAKE_SUCCEEDED: "handshake",
+        zmq.EVENT_HANDSHAKE_FAILED_AUTH: "auth-failed",
+        zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "protocol-error",
+        zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL: "handshake-failed",
+        zmq.EVENT_DISCONNECTED: "disconnect",
+    }
+    out = []
+    while mon.poll(0):
+        ev = recv_monitor_message(mon)
+        name = names.get(ev["event"])
+        if name == "auth-failed":
+            out.append({"event": name, "status": ev["value"]})
+        elif name:
+            out.append({"event": name})
+    return out
+
+
+class Zap:
+    """A ZAP handler (RFC 27) on inproc://zeromq.zap.01 with a configurable policy."""
+
+    def __init__(self, ctx):
+        self.s = ctx.socket(zmq.REP)
+        self.s.setsockopt(zmq.LINGER, 0)
+        self.s.bind("inproc://zeromq.zap.01")
+        self.policy = {}
+        self.log = []
+
+    def answer(self):
+        req = self.s.recv_multipart()
+        version, rid, domain, address, identity, mechanism = req[:6]
+        creds = req[6:]
+        p = self.policy
+        mech = mechanism.decode()
+        if mech == "CURVE":
+            key = zmq.utils.z85.encode(creds[0]).decode()
+            ok = "allowKeys" not in p or key in p["allowKeys"]
+            user = key
+        elif mech == "PLAIN":
+            user = creds[0].decode()
+            ok = p.get("users", {}).get(user) == creds[1].decode()
+        else:
+            user, ok = "", True
+        self.log.append({"event": "zap", "mechanism": mech, "user": user, "allowed": ok, "domain": domain.decode()})
+        user_id = p.get("userId", user) if ok else ""
+        self.s.send_multipart([version, rid, b"200" if ok else b"400", b"OK" if ok else b"denied", user_id.encode(), b""])
 
 
 def serve(ctx):
     socks = {}
     buf = b""
+    zap = [None]
 
     def reply(rid, ok=True, **kw):
         if rid is None:
@@ -70,7 +137,23 @@ def serve(ctx):
                 s.setsockopt(zmq.MAXMSGSIZE, opts["maxMessageSize"])
             if "reconnectInterval" in opts:
                 s.setsockopt(zmq.RECONNECT_IVL, opts["reconnectInterval"])
-            socks[name] = Sock(s)
+            if "heartbeatInterval" in opts:
+                s.setsockopt(zmq.HEARTBEAT_IVL, opts["heartbeatInterval"])
+            if "heartbeatTimeout" in opts:
+                s.setsockopt(zmq.HEARTBEAT_TIMEOUT, opts["heartbeatTimeout"])
+            for k, o in SECURITY_OPTS.items():
+                if k in opts:
+                    v = opts[k]
+                    s.setsockopt(o, int(v) if isinstance(v, bool) else v.encode())
+            sk = Sock(s)
+            if opts.get("monitor"):
+                sk.monitor = s.get_monitor_socket()
+            socks[name] = sk
+            return reply(rid)
+        if op == "zap":
+            if zap[0] is None:
+                zap[0] = Zap(ctx)
+            zap[0].policy = cmd.get("policy", {})
             return reply(rid)
         if op == "exit":
             reply(rid)
@@ -95,7 +178,16 @@ def serve(ctx):
             sk.echo = True
             sk.tag = cmd["tag"].encode() if "tag" in cmd else None
             return reply(rid)
+        if op == "events":
+            evs = monitor_events(sk.monitor) if sk.monitor is not None else []
+            if zap[0] is not None:
+                evs = zap[0].log + evs
+                zap[0].log = []
+            return reply(rid, events=evs)
         if op == "close":
+            if sk.monitor is not None:
+                sk.s.disable_monitor()
+                sk.monitor.close(0)
             sk.s.close(0)
             del socks[name]
             return reply(rid)
@@ -143,8 +235,12 @@ def serve(ctx):
             if sk.recvq:
                 d = sk.recvq[0][1]
                 deadline = d if deadline is None else min(deadline, d)
+        if zap[0] is not None:
+            poller.register(zap[0].s, zmq.POLLIN)
         timeout = 1000 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000) + 1)
         ready = dict(poller.poll(timeout))
+        if zap[0] is not None and zap[0].s in ready:
+            zap[0].answer()
         if 0 in ready:
             chunk = os.read(0, 1 << 16)
             if not chunk:

@@ -1,0 +1,65 @@
+/**
+ * Socket events, after zeromq.js v6's `socket.events`: handshakes that
+ * completed (with the peer's {@link PeerInfo}), handshakes that failed
+ * (a refused authentication, a wrong key, a mechanism mismatch…) and
+ * disconnections of established peers. Listeners run synchronously; one
+ * that throws is reported on the console and does not disturb the socket.
+ * @module
+ */
+import type { PeerInfo } from "./auth.ts";
+import type { ZmtpError } from "./errors.ts";
+
+export interface SocketEventMap {
+  /** A peer completed its handshake. `endpoint` is what we dialled, or the listening endpoint. */
+  handshake: { endpoint: string; peer: PeerInfo };
+  /** A connection closed before its handshake completed. */
+  "handshake:error": { endpoint: string; address: string; error: ZmtpError };
+  /** An established peer went away (`error` when it was dropped for a protocol violation). */
+  disconnect: { endpoint: string; peer: PeerInfo; error?: ZmtpError };
+}
+
+export type SocketEventName = keyof SocketEventMap;
+type Listener<K extends SocketEventName> = (ev: SocketEventMap[K]) => void;
+
+export class SocketEvents {
+  private readonly listeners = new Map<SocketEventName, Set<Listener<any>>>();
+
+  /** Add a listener; returns a function that removes it. */
+  on<K extends SocketEventName>(name: K, fn: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(fn);
+    return () => this.off(name, fn);
+  }
+
+  off<K extends SocketEventName>(name: K, fn: Listener<K>): void {
+    this.listeners.get(name)?.delete(fn);
+  }
+
+  /** The next event of this kind. */
+  once<K extends SocketEventName>(name: K): Promise<SocketEventMap[K]> {
+    return new Promise((resolve) => {
+      const off = this.on(name, (ev) => {
+        off();
+        resolve(ev);
+      });
+    });
+  }
+
+  /** True when someone listens for `name` (lets callers skip building the event). */
+  has(name: SocketEventName): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
+  emit<K extends SocketEventName>(name: K, ev: SocketEventMap[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(ev);
+      } catch (e) {
+        console.error(`zmtp: ${name} listener threw`, e);
+      }
+    }
+  }
+}
