@@ -1,12 +1,16 @@
 /**
  * The broker: clients' REQ/DEALER sockets connect to its ROUTER (5555),
- * servers connect to its DEALER (5556), which spreads requests round-robin.
- * Prints one line per request and reply it forwards (`--quiet`: nothing).
+ * servers (REP or DEALER, ours or anyone's) to its ROUTER on 5556; each
+ * request goes to the least loaded server in rotation, and a server that
+ * freezes leaves the rotation with its requests answered by another
+ * (shared/relay/balancer.ts). Prints one line per request and reply it
+ * forwards (`--quiet`: nothing).
  * @module
  */
 import { die, loggerFor, roleOptions } from "../shared/roles/cli.ts";
+import { runBroker } from "../shared/relay/broker.ts";
 import { brokerTap, runRelayRole } from "../shared/relay/relay.ts";
-import { Dealer, Router } from "../shared/zmq/index.ts";
+import { Router, type ZSocket } from "../shared/zmq/index.ts";
 
 const { options } = roleOptions("broker", ["brokerFrontend", "brokerBackend", "json", "quiet"], { bind: ["brokerFrontend", "brokerBackend"] });
 
@@ -14,10 +18,11 @@ try {
   const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
   await runRelayRole(
     {
-      sockets: [new Router(hwm), new Dealer(hwm)],
+      sockets: [new Router(hwm), new Router(hwm)],
       endpoints: [options.brokerFrontend, options.brokerBackend],
       describe: (clients, servers) => `clients on ${clients}, servers on ${servers}`,
       tap: brokerTap,
+      forward: (a: ZSocket, b: ZSocket, log, quiet) => runBroker(a as Router, b as Router, { log, tap: !quiet }),
     },
     loggerFor("broker", undefined, options),
     options.quiet,

@@ -79,6 +79,7 @@ export class Balancer {
   private readonly queue: Pending[] = [];
   private queuedBytes = 0;
   private nextTag = 1;
+  private rr = 0;
 
   constructor(opts: BalancerOptions = {}) {
     this.o = {
@@ -226,10 +227,14 @@ export class Balancer {
     return out;
   }
 
-  /** The server in rotation with the fewest in flight and room for one more, preferring one not yet tried. */
+  /** The server in rotation with the fewest in flight and room for one more, preferring one not yet tried; ties in turn. */
   private pick(p: Pending): Server | null {
     let best: Server | null = null;
-    for (const s of this.servers.values()) {
+    // Ties go round-robin: start each search one server further on.
+    const list = [...this.servers.values()];
+    const start = this.rr++ % Math.max(1, list.length);
+    for (let k = 0; k < list.length; k++) {
+      const s = list[(start + k) % list.length]!;
       if (!s.inRotation || s.inFlight.size >= this.o.maxInFlight) continue;
       const better =
         best === null ||

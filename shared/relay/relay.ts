@@ -120,6 +120,8 @@ export interface RelayRole {
   /** The start-up line, given the two bound endpoints. */
   describe: (a: string, b: string) => string;
   tap: (log: Logger) => Tap;
+  /** What passes messages between the two sockets (default: relay them as they come). */
+  forward?: (a: ZSocket, b: ZSocket, log: Logger, quiet: boolean) => Promise<void>;
 }
 
 /** Binds, logs the start-up line, closes on SIGTERM/SIGINT, and relays. */
@@ -132,5 +134,6 @@ export async function runRelayRole(r: RelayRole, log: Logger, quiet: boolean): P
     a.close();
     b.close();
   });
-  await relay(a, b, quiet ? undefined : r.tap(log));
+  if (r.forward) await r.forward(a, b, log, quiet);
+  else await relay(a, b, quiet ? undefined : r.tap(log));
 }

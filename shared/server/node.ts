@@ -25,7 +25,7 @@ import type { RpcClient } from "../wire/rpc-client.ts";
 import { openStore } from "../store/sqlite.ts";
 import type { ChatRecord, Store } from "../store/store.ts";
 import { Dealer, isZmtpError, Publisher, Router, Subscriber } from "../zmq/index.ts";
-import { serveClients } from "./endpoints/client-endpoint.ts";
+import { heartbeatBroker, serveClients } from "./endpoints/client-endpoint.ts";
 import { Events } from "./events.ts";
 import { PeerClients } from "./peer-clients.ts";
 import type { ClientPort, CommitParticipant, CommitPolicy, Component, PeerInfo, TopicHandler, TopicPort } from "./ports.ts";
@@ -96,6 +96,7 @@ export class ServerNode implements ClientPort, TopicPort {
   private readonly peerClients = new PeerClients(this, 1000);
   private stopped = false;
   private stopTrace: () => void = () => {};
+  private stopHeartbeat: () => void = () => {};
 
   constructor(opts: ServerNodeOptions) {
     this.name = opts.name;
@@ -230,6 +231,7 @@ export class ServerNode implements ClientPort, TopicPort {
     if (this.stopped) return;
     this.backend.connect(this.endpoints.brokerBackend);
     void serveClients(this);
+    this.stopHeartbeat = heartbeatBroker(this.backend);
     this.log.info(`server ${this.name} up: peer ${this.peerAddress}, ${this.store.count()} records on disk`, this.clock.value);
   }
 
@@ -256,6 +258,7 @@ export class ServerNode implements ClientPort, TopicPort {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTrace();
+    this.stopHeartbeat();
     for (const c of [...this.components].reverse()) {
       try {
         await c.stop();

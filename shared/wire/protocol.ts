@@ -24,6 +24,15 @@ export type RefService = (typeof REF_SERVICES)[number];
 export type PeerService = (typeof PEER_SERVICES)[number];
 export type Service = ClientService | RefService | PeerService;
 
+/**
+ * Extension: the one-frame message our servers send the broker every
+ * BROKER_HEARTBEAT_MS on their backend connection, so that a frozen server
+ * leaves the broker's rotation. Never a valid reply (a reply has an
+ * envelope); other teams' servers need not send it.
+ */
+export const BROKER_HEARTBEAT = Buffer.from("heartbeat");
+export const BROKER_HEARTBEAT_MS = 250;
+
 /** Topic on which the election winner is announced. */
 export const TOPIC_SERVERS = "servers";
 /** Topic carrying server-to-server replication records. */

@@ -10,12 +10,16 @@ import type { PeerInfo } from "./auth.ts";
 import type { ZmtpError } from "./errors.ts";
 
 export interface SocketEventMap {
-  /** A peer completed its handshake. `endpoint` is what we dialled, or the listening endpoint. */
-  handshake: { endpoint: string; peer: PeerInfo };
+  /**
+   * A peer completed its handshake. `endpoint` is what we dialled, or the
+   * listening endpoint; `routingId` is the peer's id on a ROUTER (so that a
+   * broker knows a server that never speaks first, such as a REP).
+   */
+  handshake: { endpoint: string; peer: PeerInfo; routingId?: Buffer };
   /** A connection closed before its handshake completed. */
   "handshake:error": { endpoint: string; address: string; error: ZmtpError };
   /** An established peer went away (`error` when it was dropped for a protocol violation). */
-  disconnect: { endpoint: string; peer: PeerInfo; error?: ZmtpError };
+  disconnect: { endpoint: string; peer: PeerInfo; error?: ZmtpError; routingId?: Buffer };
 }
 
 export type SocketEventName = keyof SocketEventMap;

@@ -120,7 +120,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     this.peers.push(c);
     this.peerAdded(c);
     this.wakeSenders();
-    if (this.events.has("handshake")) this.events.emit("handshake", { endpoint: c.endpoint, peer: c.peer! });
+    if (this.events.has("handshake")) this.events.emit("handshake", { endpoint: c.endpoint, peer: c.peer!, ...routing(c) });
   }
 
   onPeerMessage(c: Connection, parts: Buffer[]): void {
@@ -142,7 +142,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     if (i >= 0) {
       this.peers.splice(i, 1);
       this.peerRemoved(c);
-      this.events.emit("disconnect", { endpoint: c.endpoint, peer: c.peer!, ...(err ? { error: err } : {}) });
+      this.events.emit("disconnect", { endpoint: c.endpoint, peer: c.peer!, ...routing(c), ...(err ? { error: err } : {}) });
     } else if (err) this.events.emit("handshake:error", { endpoint: c.endpoint, address: c.address, error: err });
     this.endpoints.ended(c);
   }
@@ -380,4 +380,9 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
       tick();
     } else for (const c of conns) c.destroy();
   }
+}
+
+/** The routing id a ROUTER gave the connection, for its events. */
+function routing(c: Connection): { routingId?: Buffer } {
+  return c.routingId ? { routingId: c.routingId } : {};
 }

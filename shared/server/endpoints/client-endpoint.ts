@@ -22,6 +22,8 @@
 import type { HandleResult } from "../chat-service.ts";
 import { splitEnvelope, type Answer } from "../../wire/runner.ts";
 import type { ChatRecord } from "../../store/store.ts";
+import { BROKER_HEARTBEAT, BROKER_HEARTBEAT_MS } from "../../wire/protocol.ts";
+import type { Dealer } from "../../zmq/index.ts";
 import type { ClientPort } from "../ports.ts";
 import { traced } from "../../debug/stall-trace.ts";
 
@@ -127,4 +129,20 @@ function repeated(node: ClientPort, res: HandleResult): ChatRecord[] {
   const id = res.reply.data.id;
   const held = typeof id === "string" ? node.store.get(id) : undefined;
   return held ? [held] : [];
+}
+
+/**
+ * Tells the broker every BROKER_HEARTBEAT_MS that this server is alive (one frame,
+ * never a valid reply), so that a frozen server leaves its rotation within
+ * a second. Never waits: with no broker connected, nothing is sent.
+ */
+export function heartbeatBroker(sock: Dealer): () => void {
+  const timer = setInterval(() => {
+    try {
+      sock.trySend([BROKER_HEARTBEAT]);
+    } catch {
+      // closed: stop() clears the timer
+    }
+  }, BROKER_HEARTBEAT_MS);
+  return () => clearInterval(timer);
 }
