@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { openStore } from "../shared/store/sqlite.ts";
 import { freshOrigin } from "../shared/server/origin.ts";
 import { Cluster } from "../test/helpers/cluster.ts";
-import { peerAddressOf, statusOf, waitPeers } from "../test/helpers/replicas.ts";
+import { eventually } from "../test/helpers/eventually.ts";
+import { waitPeers } from "../test/helpers/replicas.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const cluster = await Cluster.start({ ref: true, brokerArgs: ["--quiet"], proxyArgs: ["--quiet"], extraArgs: ["--heartbeat-ms", "200"] });
@@ -36,12 +37,13 @@ try {
   await cluster.startServer("server1b");
   t = performance.now();
   await waitPeers(cluster, ["server1b"], 1, 30_000);
-  const addr = peerAddressOf(cluster.servers.get("server1b")!);
-  for (;;) {
-    const s = await statusOf(addr, 10_000).catch(() => null);
-    if (s && s.count >= total) break;
-    await Bun.sleep(250);
-  }
+  await eventually(
+    async () => {
+      const { count } = await cluster.status("server1b", 10_000);
+      if (count < total) throw new Error(`${count} of ${total} records`);
+    },
+    { timeoutMs: 3_600_000, intervalMs: 250, what: "server1b catching up" },
+  );
   console.log(`caught up ${total} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 } finally {
   await cluster.stop();

@@ -7,23 +7,14 @@
 import { afterAll, expect, test } from "bun:test";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Cluster } from "./helpers/cluster.ts";
-import { Load } from "./helpers/load.ts";
-import { historyIds, waitConverged, waitPeers } from "./helpers/replicas.ts";
+import { Loaded } from "./helpers/chaos.ts";
 
-let cluster: Cluster | undefined;
-let load: Load | undefined;
-afterAll(async () => {
-  await load?.stop();
-  await cluster?.stop();
-});
+let loaded: Loaded | undefined;
+afterAll(() => loaded?.stop());
 
 test("kill -9, wiped disk and a server added, all under load: nothing acknowledged is lost", async () => {
-  cluster = await Cluster.start({ ref: true, brokerArgs: ["--quiet"], proxyArgs: ["--quiet"], extraArgs: ["--heartbeat-ms", "200"] });
-  const names = ["server1", "server2", "server3"];
-  for (const s of names) await cluster.startServer(s);
-  await waitPeers(cluster, names, 2);
-  load = await new Load(cluster, "chaos", { workers: 3, timeoutMs: 1500 }).start();
+  loaded = await Loaded.start("chaos");
+  const { cluster, load } = loaded;
   await load.until(60);
 
   // kill -9 one server, keep publishing, restart it.
@@ -43,17 +34,8 @@ test("kill -9, wiped disk and a server added, all under load: nothing acknowledg
 
   // A fourth server joins mid-load.
   await cluster.startServer("server4");
-  names.push("server4");
+  loaded.names.push("server4");
   await load.until(load.count + 100);
-  await load.stop();
 
-  const acked = [...load.acked];
-  const statuses = await waitConverged(cluster, names, { minCount: acked.length, peers: 3, timeoutMs: 30_000 });
-  expect(new Set(statuses.map((s) => s.digest)).size).toBe(1);
-  const lists = names.map((n) => historyIds(cluster!, n));
-  for (const l of lists) expect(l).toEqual(lists[0]!);
-  const held = new Set(lists[0]);
-  const missing = acked.filter((id) => !held.has(id));
-  expect(missing).toEqual([]);
-  expect(acked.length).toBeGreaterThanOrEqual(400);
+  expect(await loaded.expectNothingLost({ peers: 3 })).toBeGreaterThanOrEqual(400);
 }, 90_000);

@@ -1,29 +1,17 @@
-import { afterAll, beforeEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "bun:test";
 import { ChatService } from "../shared/server/chat-service.ts";
 import { LamportClock } from "../shared/cluster/lamport.ts";
-import { openStore } from "../shared/store/sqlite.ts";
 import type { Store } from "../shared/store/store.ts";
+import { Scratch } from "./helpers/scratch.ts";
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterAll(() => {
-  for (const s of stores) s.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
+const scratch = new Scratch("chat-svc-");
 let svc: ChatService;
 let clock: LamportClock;
 let store: Store;
 let t = 1_700_000_000_000;
 
 beforeEach(() => {
-  const d = mkdtempSync(join(tmpdir(), "chat-svc-"));
-  dirs.push(d);
-  store = openStore(d, "s1");
-  stores.push(store);
+  store = scratch.store("s1");
   clock = new LamportClock();
   svc = new ChatService(store, { serverName: "s1", clock, now: () => ++t });
 });
@@ -176,7 +164,6 @@ describe("ChatService", () => {
   it("turns a storage failure into an erro reply", () => {
     setup();
     store.close();
-    stores.splice(stores.indexOf(store), 1);
     const r = svc.handle(req("publish", { user: "ana", channel: "geral", message: "x" }));
     expect(data(r).status).toBe("erro");
     expect(data(r).message).toContain("internal error");

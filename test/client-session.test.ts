@@ -3,6 +3,7 @@ import { decode, encode } from "../shared/wire/codec.ts";
 import type { Delivery } from "../shared/client/delivery.ts";
 import { ChatSession, ClientError } from "../shared/client/session.ts";
 import { Publisher, Router } from "../shared/zmq/index.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Req = { service: string; data: Record<string, unknown> };
 const cleanup: (() => void)[] = [];
@@ -90,13 +91,15 @@ describe("ChatSession", () => {
     const send = (topic: string, service: string, data: Record<string, unknown>) =>
       pub.send([topic, encode({ service, data: { timestamp: Date.now(), clock: 1, ...data } })]);
     // Until the subscriptions have reached the publisher, probes are lost: repeat until one arrives.
-    for (let i = 0; !got.some((d) => d.kind === "channel"); i++) {
-      await send("x", "publish", { user: "bob", channel: "x", message: "probe", id: `probe-${i}` });
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
+    let i = 0;
+    await eventually(
+      async () => {
+        if (got.some((d) => d.kind === "channel")) return;
+        await send("x", "publish", { user: "bob", channel: "x", message: "probe", id: `probe-${i++}` });
+        throw new Error(`${i} probes sent, none delivered`);
+      },
+      { intervalMs: 50 },
+    );
     got.length = 0;
     await send("anabela", "message", { src: "bob", dst: "anabela", message: "not for ana" });
     await send("xy", "publish", { user: "bob", channel: "xy", message: "not in x" });

@@ -12,6 +12,7 @@ import { formatDelivery } from "../shared/client/render.ts";
 import { readReply, refusalText } from "../shared/client/replies.ts";
 import { ChatSession, ClientError } from "../shared/client/session.ts";
 import { Publisher, Router } from "../shared/zmq/index.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const ISO = "2001-02-03T04:05:06.000Z";
 const ISO_MS = Date.parse(ISO);
@@ -220,13 +221,15 @@ describe("ChatSession against a foreign server", () => {
     await s.login();
     s.listen("general");
     // Until the subscription has reached the publisher, probes are lost: repeat until one arrives.
-    for (let i = 0; got.length === 0; i++) {
-      await srv.pub.send(["general", encode({ user: "bob", message: `probe ${i}`, timestamp: ISO })]);
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
+    let i = 0;
+    await eventually(
+      async () => {
+        if (got.length > 0) return;
+        await srv.pub.send(["general", encode({ user: "bob", message: `probe ${i++}`, timestamp: ISO })]);
+        throw new Error(`${i} probes sent, none delivered`);
+      },
+      { intervalMs: 50 },
+    );
     got.length = 0;
     for (const text of ["one", "two", "three", "four"]) await s.publish("general", text);
     await Bun.sleep(100); // the late deliveries are out before the last line, on the same PUB socket

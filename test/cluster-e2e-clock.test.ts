@@ -7,33 +7,27 @@
  * clearly when the ref is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { Cluster } from "./helpers/cluster.ts";
-import { ControlPlane, settledOn, type Status } from "./cluster-e2e-helpers.ts";
+import { offsetSpread as spread, settledOn } from "./helpers/control-plane.ts";
 
 const ARGS = ["--heartbeat-ms", "500", "--sync-ms", "1000"];
 const SKEWS: Record<string, number> = { server1: 900, server2: -800, server3: 300 };
 let cluster: Cluster;
-let cp: ControlPlane;
-
-const spread = (s: Status[]) => Math.max(...s.map((x) => x.offset)) - Math.min(...s.map((x) => x.offset));
 
 beforeAll(async () => {
   cluster = await Cluster.start({ brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
   await cluster.startRef(["--data-dir", cluster.dataDir, "--heartbeat-ms", "500", "--quiet"]);
-  cp = new ControlPlane(cluster.endpoint("ref"));
   for (const [name, skew] of Object.entries(SKEWS)) await cluster.startServer(name, [...ARGS, "--skew", String(skew)]);
 });
 afterAll(async () => {
-  cp?.close();
   await cluster?.stop();
 });
 
 describe("clock synchronisation", () => {
   it("brings skewed server clocks within 50 ms of each other", async () => {
-    await cp.until(settledOn("server3", Object.keys(SKEWS)));
+    await cluster.control.until(settledOn("server3", Object.keys(SKEWS)));
     // All servers share this host's clock, so their offsets are directly comparable.
-    const s = await cp.until((s) => s.length === 3 && spread(s) < 50);
+    const s = await cluster.control.until((s) => s.length === 3 && spread(s) < 50);
     expect(spread(s)).toBeLessThan(50);
     const coordinator = cluster.servers.get("server3")!;
     expect(coordinator.grep(/Berkeley round: offsets/).length).toBeGreaterThan(0);
@@ -49,29 +43,25 @@ describe("clock synchronisation", () => {
       (n) => cluster.servers.get(n)!.grep(/\(Cristian against server3, rtt \d+ ms\)/).length > 0,
     );
     expect(corrected.length).toBeGreaterThan(0);
-    const s = await cp.until((s) => s.length === 3 && spread(s) < 50);
+    const s = await cluster.control.until((s) => s.length === 3 && spread(s) < 50);
     expect(spread(s)).toBeLessThan(50);
   });
 
   it("refuses clock adjustments that are malformed or not from the coordinator", async () => {
-    const list = await cp.list();
+    const list = await cluster.control.list();
     const s1 = list.find((s) => s.name === "server1")!;
-    const peer = new RpcClient({ endpoint: s1.address!, clock: cp.clock, timeoutMs: 2000, retries: 0 });
-    try {
-      const before = ((await peer.request("status")).data as unknown as Status).offset;
-      for (const data of [{ adjustMs: "5", name: "server3" }, { adjustMs: 1e12, name: "server3" }, { adjustMs: 5, name: "intruder" }, { adjustMs: 5 }]) {
-        const r = await peer.request("clock-adjust", data);
-        expect(r.data.status).toBe("erro");
-        expect(typeof r.data.description).toBe("string");
-      }
-      const after = ((await peer.request("status")).data as unknown as Status).offset;
-      // Only the coordinator's own rounds may have moved it meanwhile, by a few ms at most.
-      expect(Math.abs(after - before)).toBeLessThan(50);
-      const clock = await peer.request("clock");
-      expect(typeof clock.data.time).toBe("number");
-    } finally {
-      peer.close();
+    const peer = cluster.control.client(s1.address!);
+    const before = (await cluster.control.status(s1.address!)).offset;
+    for (const data of [{ adjustMs: "5", name: "server3" }, { adjustMs: 1e12, name: "server3" }, { adjustMs: 5, name: "intruder" }, { adjustMs: 5 }]) {
+      const r = await peer.request("clock-adjust", data);
+      expect(r.data.status).toBe("erro");
+      expect(typeof r.data.description).toBe("string");
     }
+    const after = (await cluster.control.status(s1.address!)).offset;
+    // Only the coordinator's own rounds may have moved it meanwhile, by a few ms at most.
+    expect(Math.abs(after - before)).toBeLessThan(50);
+    const clock = await peer.request("clock");
+    expect(typeof clock.data.time).toBe("number");
   });
 
   it("shows each server's offset against the coordinator in the status tool", async () => {

@@ -8,18 +8,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { Cluster } from "./helpers/cluster.ts";
-import { AnnouncementWatcher, ControlPlane, settledOn } from "./cluster-e2e-helpers.ts";
+import { AnnouncementWatcher, settledOn } from "./helpers/control-plane.ts";
 
 const HB = ["--heartbeat-ms", "500"];
 let cluster: Cluster;
-let cp: ControlPlane;
 let watcher: AnnouncementWatcher;
 let serversStartedAt = 0;
 
 beforeAll(async () => {
   cluster = await Cluster.start({ brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
   await cluster.startRef(["--data-dir", cluster.dataDir, ...HB, "--quiet"]);
-  cp = new ControlPlane(cluster.endpoint("ref"));
   // Subscribed before any publisher exists: the proxy must pass the subscription on.
   watcher = new AnnouncementWatcher(cluster.endpoint("proxyXpub"));
   serversStartedAt = Date.now();
@@ -27,7 +25,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   watcher?.close();
-  cp?.close();
   await cluster?.stop();
 });
 
@@ -39,7 +36,7 @@ describe("Bully election", () => {
   });
 
   it("settles on the highest rank, with exactly one coordinator", async () => {
-    const s = await cp.until(settledOn("server3", ["server1", "server2", "server3"]));
+    const s = await cluster.control.until(settledOn("server3", ["server1", "server2", "server3"]));
     expect(s.find((x) => x.name === "server3")!.rank).toBe(3);
     await watcher.waitFor("server3");
     for (const name of ["server1", "server2"]) {
@@ -52,23 +49,23 @@ describe("Bully election", () => {
     await cluster.servers.get("server3")!.stop("SIGKILL");
     const a = await watcher.waitFor("server2", from);
     expect(a.clock).toBeGreaterThan(0);
-    await cp.until(settledOn("server2", ["server1", "server2"]));
+    await cluster.control.until(settledOn("server2", ["server1", "server2"]));
   });
 
   it("elects again after a second failure in a row", async () => {
     const from = watcher.seen.length;
     await cluster.servers.get("server2")!.stop("SIGKILL");
     await watcher.waitFor("server1", from);
-    await cp.until(settledOn("server1", ["server1"]));
+    await cluster.control.until(settledOn("server1", ["server1"]));
   });
 
   it("gives the role back to a restarted higher-ranked server", async () => {
     const from = watcher.seen.length;
     await cluster.startServer("server3", HB);
     await watcher.waitFor("server3", from);
-    await cp.until(settledOn("server3", ["server1", "server3"]));
+    await cluster.control.until(settledOn("server3", ["server1", "server3"]));
     await cluster.startServer("server2", HB);
-    const s = await cp.until(settledOn("server3", ["server1", "server2", "server3"]));
+    const s = await cluster.control.until(settledOn("server3", ["server1", "server2", "server3"]));
     expect(s.map((x) => x.rank).sort()).toEqual([1, 2, 3]);
   });
 

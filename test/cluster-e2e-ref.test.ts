@@ -11,13 +11,13 @@ import { LamportClock } from "../shared/cluster/lamport.ts";
 import { RpcClient } from "../shared/wire/rpc-client.ts";
 import { Request } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
+import type { Listed } from "./helpers/control-plane.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const HB = ["--heartbeat-ms", "500"];
 let cluster: Cluster;
 let ref: RpcClient;
 const clock = new LamportClock();
-
-type Listed = { name: string; rank: number; address?: string };
 
 async function list(): Promise<Listed[]> {
   const r = await ref.request("list");
@@ -25,19 +25,15 @@ async function list(): Promise<Listed[]> {
 }
 
 /** Polls the ref's list until `pred` holds (or fails after `timeoutMs`). */
-async function listUntil(pred: (l: Listed[]) => boolean, timeoutMs = 15_000): Promise<Listed[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Listed[] = [];
-  while (Date.now() < deadline) {
-    try {
-      last = await list();
-      if (pred(last)) return last;
-    } catch {
-      // ref restarting
-    }
-    await Bun.sleep(200);
-  }
-  throw new Error(`list never satisfied the condition; last ${JSON.stringify(last)}`);
+function listUntil(pred: (l: Listed[]) => boolean, timeoutMs = 15_000): Promise<Listed[]> {
+  return eventually(
+    async () => {
+      const l = await list();
+      if (!pred(l)) throw new Error(`list is ${JSON.stringify(l)}`);
+      return l;
+    },
+    { timeoutMs, intervalMs: 200, what: "the expected list" },
+  );
 }
 
 const ranks = (l: Listed[]) => Object.fromEntries(l.map((s) => [s.name, s.rank]));

@@ -77,14 +77,15 @@ async function finish(p: RoleProcess, timeoutMs = RUN_MS): Promise<Run> {
   return { label: p.label, code, lines, stderr: p.stderr };
 }
 
-function runPy(mode: string, ...args: string[]): Promise<Run> {
-  const p = spawnPeer(`py_conformance_client ${mode}`, PYTHON, [PY_CLIENT, mode, ...endpoints(), ...args]);
-  return finish(p);
-}
+/** The contract clients written elsewhere; each run's names start with `prefix`. */
+const FOREIGN = [
+  { client: "Python client", how: "pyzmq, msgpack, int ms timestamps", label: "py_conformance_client", executable: PYTHON, script: PY_CLIENT, prefix: "py", alsoAccepted: [] },
+  { client: "Node client", how: "zeromq, @msgpack/msgpack, Date.now()", label: "node_conformance_client", executable: NODE, script: NODE_CLIENT, prefix: "js", alsoAccepted: ["timestamp-date-ext"] },
+];
+type Foreign = (typeof FOREIGN)[number];
 
-function runNode(mode: string, ...args: string[]): Promise<Run> {
-  const p = spawnPeer(`node_conformance_client ${mode}`, NODE, [NODE_CLIENT, mode, ...endpoints(), ...args]);
-  return finish(p);
+function runForeign(f: Foreign, mode: string, ...args: string[]): Promise<Run> {
+  return finish(spawnPeer(`${f.label} ${mode}`, f.executable, [f.script, mode, ...endpoints(), ...args]));
 }
 
 function endpoints(): string[] {
@@ -301,32 +302,28 @@ it(
   RUN_MS + 60_000,
 );
 
-let pyRun: Run | undefined;
-let nodeRun: Run | undefined;
+/** Each foreign client's `services` run, by prefix. */
+const serviceRuns = new Map<string, Run>();
 
-it(
-  "Python client (pyzmq, msgpack, int ms timestamps): every service, both deliveries, history paging",
-  async () => {
-    pyRun = await runPy("services", "pyana", "pybob", "pychan");
-    checkServices(pyRun, "pyana", "pybob", "pychan");
-  },
-  RUN_MS + 10_000,
-);
-
-it(
-  "Node client (zeromq, @msgpack/msgpack, Date.now()): every service, both deliveries, history paging",
-  async () => {
-    nodeRun = await runNode("services", "jsana", "jsbob", "jschan");
-    checkServices(nodeRun, "jsana", "jsbob", "jschan");
-  },
-  RUN_MS + 10_000,
-);
+for (const f of FOREIGN) {
+  it(
+    `${f.client} (${f.how}): every service, both deliveries, history paging`,
+    async () => {
+      const run = await runForeign(f, "services", `${f.prefix}ana`, `${f.prefix}bob`, `${f.prefix}chan`);
+      serviceRuns.set(f.prefix, run);
+      checkServices(run, `${f.prefix}ana`, `${f.prefix}bob`, `${f.prefix}chan`);
+    },
+    RUN_MS + 10_000,
+  );
+}
 
 it(
   "a contract client reads the foreign clients' channels with the same history on every request",
   async () => {
     const c = contract ?? cluster.client(10_000);
-    for (const [run, channel] of [[pyRun, "pychan"], [nodeRun, "jschan"]] as const) {
+    for (const f of FOREIGN) {
+      const channel = `${f.prefix}chan`;
+      const run = serviceRuns.get(f.prefix);
       const seen = run ? reply(run, "history-channel").data?.messages : undefined;
       expect({ channel, seen: Array.isArray(seen) && seen.length === 4 }).toEqual({ channel, seen: true });
       const pages = [];
@@ -337,18 +334,12 @@ it(
   60_000,
 );
 
-it(
-  "Python client, bad input: refused on the same connection, and writes go on working",
-  async () => {
-    checkBad(await runPy("bad", "pybad", "pybad-chan"));
-  },
-  RUN_MS + 10_000,
-);
-
-it(
-  "Node client, bad input: refused on the same connection, and writes go on working",
-  async () => {
-    checkBad(await runNode("bad", "jsbad", "jsbad-chan"), ["timestamp-date-ext"]);
-  },
-  RUN_MS + 10_000,
-);
+for (const f of FOREIGN) {
+  it(
+    `${f.client}, bad input: refused on the same connection, and writes go on working`,
+    async () => {
+      checkBad(await runForeign(f, "bad", `${f.prefix}bad`, `${f.prefix}bad-chan`), f.alsoAccepted);
+    },
+    RUN_MS + 10_000,
+  );
+}

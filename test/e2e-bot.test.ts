@@ -1,27 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { Cluster } from "./helpers/cluster.ts";
-import { ClientProcess } from "./e2e-client-helper.ts";
 
 let cluster: Cluster;
-const clients: ClientProcess[] = [];
 
 beforeAll(async () => {
   cluster = await Cluster.start({ servers: ["server1"], brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
 }, 30_000);
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.stop()));
-  await cluster?.stop();
-});
+afterAll(() => cluster?.stop());
 
 describe("bot", () => {
   it("two bots post to the only channel while a client reads along", async () => {
-    const c = new ClientProcess([
-      "--broker-frontend", String(cluster.ports.brokerFrontend),
-      "--proxy-xpub", String(cluster.ports.proxyXpub),
-      "--user", "reader", "--quiet",
-    ]);
-    clients.push(c);
+    const c = cluster.spawnClient("--user", "reader", "--quiet");
     c.send("/join #geral");
     await c.waitFor(/^\* joined #geral/);
 

@@ -1,28 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { Cluster } from "./helpers/cluster.ts";
-import { ClientProcess } from "./e2e-client-helper.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 let cluster: Cluster;
-const started: ClientProcess[] = [];
 
 beforeAll(async () => {
   cluster = await Cluster.start({ servers: ["server1"], brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
 }, 30_000);
 
-afterAll(async () => {
-  await Promise.all(started.map((c) => c.stop()));
-  await cluster?.stop();
-});
+afterAll(() => cluster?.stop());
 
-function client(...args: string[]): ClientProcess {
-  const c = new ClientProcess([
-    "--broker-frontend", String(cluster.ports.brokerFrontend),
-    "--proxy-xpub", String(cluster.ports.proxyXpub),
-    ...args,
-  ]);
-  started.push(c);
-  return c;
-}
+const client = (...args: string[]) => cluster.spawnClient(...args);
 
 describe("client with piped stdin", () => {
   it("runs a script of commands in order and exits 0 at EOF", async () => {
@@ -47,7 +35,7 @@ describe("client with piped stdin", () => {
     );
     c.end();
     expect(await c.exited).toBe(0);
-    const out = c.lines;
+    const out = c.stdout;
     const idx = (re: RegExp) => out.findIndex((l) => re.test(l));
 
     expect(idx(/^\* logged in as ana/)).toBeGreaterThanOrEqual(0);
@@ -108,7 +96,7 @@ describe("client with piped stdin", () => {
     const c = client("--user", "servers", "--quiet");
     c.end();
     expect(await c.exited).toBe(1);
-    expect(c.stderr).toContain("reserved");
+    expect(c.stderr.join("\n")).toContain("reserved");
   }, 20_000);
 
   it("shows only its own topics: not a pm for anabela, not a post in #lobbyist", async () => {
@@ -119,14 +107,7 @@ describe("client with piped stdin", () => {
     const c = client("--user", "ana", "--quiet");
     c.send("/join #lobby");
     await c.waitFor(/^\* joined #lobby/);
-    // A subscription takes effect some time after /join (ZeroMQ's slow joiner):
-    // post until the client shows one, then the subscription is live.
-    let live = false;
-    for (let i = 0; i < 50 && !live; i++) {
-      await other.request("publish", { user: "eve", channel: "lobby", message: `warm-up ${i}` });
-      live = await c.waitFor(/\[#lobby\] eve: warm-up \d+$/, 200).then(() => true, () => false);
-    }
-    expect(live).toBe(true);
+    await other.warmUp(c, "eve", "lobby");
     // Each pair goes through the same server and proxy in order: once the second shows, the first has had its chance.
     await other.request("message", { src: "eve", dst: "anabela", message: "for anabela only" });
     await other.request("publish", { user: "eve", channel: "lobbyist", message: "lobbyist only" });
@@ -147,21 +128,21 @@ describe("client whose server is gone", () => {
     await c.waitFor(/^channels \(/);
 
     expect(await cluster.stopServer("server1")).toBe(0);
-    const from = c.lines.length;
+    const from = c.stdout.length;
     c.send("/users");
-    const err = await c.waitFor(/^error: /, 15_000, from);
+    const err = await c.waitFor(/^error: /, 15_000, "stdout", from);
     expect(err).toContain("no reply from broker to users after 2 attempts");
 
     await cluster.startServer("server1");
     // Requests may still be lost while the new server connects: ask until one is answered.
-    let answered = false;
-    for (let i = 0; i < 10 && !answered; i++) {
-      const at = c.lines.length;
-      c.send("/users");
-      const line = await c.waitFor(/^(users \(|error: )/, 15_000, at);
-      answered = line.startsWith("users (");
-    }
-    expect(answered).toBe(true);
+    await eventually(
+      async () => {
+        const at = c.stdout.length;
+        c.send("/users");
+        expect(await c.waitFor(/^(users \(|error: )/, 15_000, "stdout", at)).toStartWith("users (");
+      },
+      { timeoutMs: 25_000, intervalMs: 0 },
+    );
     expect(c.grep(/^users \(\d+\): .*frank/).length).toBeGreaterThan(0);
     c.end();
     expect(await c.exited).toBe(0);

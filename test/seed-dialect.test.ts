@@ -3,30 +3,18 @@
  * Python, Node and C# clients send it, served by the real ChatService over a
  * real store, and answered the way those clients read the reply.
  */
-import { afterAll, beforeEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "bun:test";
 import { ChatService } from "../shared/server/chat-service.ts";
 import { LamportClock } from "../shared/cluster/lamport.ts";
 import { isSeedRequest, toSeedReply } from "../shared/wire/seed-dialect.ts";
-import { openStore } from "../shared/store/sqlite.ts";
 import type { Store } from "../shared/store/store.ts";
+import { Scratch } from "./helpers/scratch.ts";
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterAll(() => {
-  for (const s of stores) s.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
+const scratch = new Scratch("seed-");
 let svc: ChatService;
 let store: Store;
 beforeEach(() => {
-  const d = mkdtempSync(join(tmpdir(), "seed-"));
-  dirs.push(d);
-  store = openStore(d, "s1");
-  stores.push(store);
+  store = scratch.store("s1");
   svc = new ChatService(store, { serverName: "s1", clock: new LamportClock(), now: () => 1_733_000_000_000 });
 });
 

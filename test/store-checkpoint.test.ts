@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DB_FILE } from "../shared/store/schema.ts";
 import { openStore } from "../shared/store/sqlite.ts";
+import { eventually } from "./helpers/eventually.ts";
+import { Scratch } from "./helpers/scratch.ts";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "store-ckpt-test-"));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const scratch = new Scratch("store-ckpt-test-");
 
 function post(s: ReturnType<typeof openStore>, i: number): void {
   s.transaction(() => {
@@ -23,7 +16,7 @@ function post(s: ReturnType<typeof openStore>, i: number): void {
 
 describe("background checkpoints", () => {
   it("copy committed pages into the database file without any commit doing it", async () => {
-    const dir = tempDir();
+    const dir = scratch.dir();
     const s = openStore(dir, "s1", { backgroundCheckpoint: true });
     s.setFsync(false);
     const dbFile = join(dir, DB_FILE);
@@ -31,16 +24,14 @@ describe("background checkpoints", () => {
     // schema alone is about 40 KB; the records take the file past 60 KB
     // only once something copied them out of the log.
     for (let i = 1; i <= 100; i++) post(s, i);
-    const deadline = Date.now() + 10_000;
-    while (statSync(dbFile).size < 60_000 && Date.now() < deadline) await Bun.sleep(20);
-    expect(statSync(dbFile).size).toBeGreaterThanOrEqual(60_000);
+    await eventually(() => expect(statSync(dbFile).size).toBeGreaterThanOrEqual(60_000), { intervalMs: 20 });
     expect(s.count()).toBe(100);
     expect(s.history({ channel: "geral" }, 1)[0]!.id).toBe("c100");
     s.close();
   }, 15_000);
 
   it("keeps every record across close and reopen, with the log folded in", async () => {
-    const dir = tempDir();
+    const dir = scratch.dir();
     const s = openStore(dir, "s1", { backgroundCheckpoint: true });
     for (let i = 1; i <= 300; i++) {
       post(s, i);

@@ -1,20 +1,11 @@
-import { afterAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { openStore } from "../shared/store/sqlite.ts";
 import { StoreError, type ChatRecord } from "../shared/store/store.ts";
+import { Scratch } from "./helpers/scratch.ts";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "store-test-"));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const scratch = new Scratch("store-test-");
 
 function pub(origin: string, seq: number, clock: number, channel = "geral", id?: string): ChatRecord {
   return { origin, seq, kind: "publish", id: id ?? `${origin}:${seq}`, user: "ana", channel, message: `m${origin}${seq}`, timestamp: 1_700_000_000_000 + seq, clock };
@@ -22,7 +13,7 @@ function pub(origin: string, seq: number, clock: number, channel = "geral", id?:
 
 describe("sqlite store", () => {
   it("appends local records with contiguous seq, users and channels", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     const a = s.appendLocal({ kind: "login", user: "ana", timestamp: 1, clock: 1 });
     s.appendLocal({ kind: "login", user: "ana", timestamp: 2, clock: 2 });
     s.appendLocal({ kind: "login", user: "bob", timestamp: 2, clock: 3 });
@@ -39,7 +30,7 @@ describe("sqlite store", () => {
   });
 
   it("deduplicates by client id without storing anything", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     const first = s.appendLocal({ kind: "publish", id: "abc", user: "ana", channel: "g", message: "hi", timestamp: 1, clock: 5 });
     const again = s.appendLocal({ kind: "publish", id: "abc", user: "ana", channel: "g", message: "hi", timestamp: 2, clock: 9 });
     expect(again.duplicate).toBe(true);
@@ -50,7 +41,7 @@ describe("sqlite store", () => {
   });
 
   it("applies remote records idempotently and keeps a contiguous vector under out-of-order arrival", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     expect(s.apply(pub("s2", 3, 30))).toBe(true);
     expect(s.apply(pub("s2", 1, 10))).toBe(true);
     expect(s.vector()).toEqual({ s2: 1 });
@@ -65,7 +56,7 @@ describe("sqlite store", () => {
   });
 
   it("rejects malformed records with StoreError", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     const bad: unknown[] = [null, { ...pub("s2", 1, 1), seq: 0 }, { ...pub("s2", 1, 1), kind: "x" }, { ...pub("s2", 1, 1), message: 5 }, { ...pub("s2", 1, 1), channel: undefined }, { ...pub("s2", 1, 1), clock: -1 }];
     for (const r of bad) expect(() => s.apply(r as ChatRecord)).toThrow(StoreError);
     expect(s.vector()).toEqual({});
@@ -73,14 +64,14 @@ describe("sqlite store", () => {
   });
 
   it("advances the local seq past own records received back from peers", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     s.apply(pub("s1", 1, 1));
     expect(s.appendLocal({ kind: "login", user: "x", timestamp: 1, clock: 2 }).record.seq).toBe(2);
     s.close();
   });
 
   it("orders history by (clock, origin, seq) and pages back with before", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     const recs = [pub("s2", 1, 5), pub("s1", 1, 5), pub("s1", 2, 3), pub("s3", 1, 7), pub("s2", 2, 5, "other"), pub("s1", 3, 5)];
     for (const r of recs) s.apply(r);
     const ids = (rs: ChatRecord[]) => rs.map((r) => r.id);
@@ -95,7 +86,7 @@ describe("sqlite store", () => {
   });
 
   it("keeps private conversations apart and symmetric", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     s.appendLocal({ kind: "message", src: "ana", dst: "bob", message: "oi", timestamp: 1, clock: 1 });
     s.appendLocal({ kind: "message", src: "bob", dst: "ana", message: "olá", timestamp: 2, clock: 2 });
     s.appendLocal({ kind: "message", src: "ana", dst: "carl", message: "hey", timestamp: 3, clock: 3 });
@@ -107,8 +98,8 @@ describe("sqlite store", () => {
 
   it("converges: same records in different orders give the same digest and history, even with a duplicated client id", () => {
     const recs = [pub("s1", 1, 4), pub("s2", 1, 2), pub("s2", 2, 6, "geral", "dup-1"), pub("s1", 2, 9, "geral", "dup-1"), pub("s3", 1, 6), pub("s1", 3, 6)];
-    const a = openStore(tempDir(), "s1");
-    const b = openStore(tempDir(), "s2");
+    const a = openStore(scratch.dir(), "s1");
+    const b = openStore(scratch.dir(), "s2");
     for (const r of recs) a.apply(r);
     for (const r of [...recs].reverse()) b.apply(r);
     expect(a.digest()).toBe(b.digest());
@@ -119,7 +110,7 @@ describe("sqlite store", () => {
     expect(b.get("dup-1")!.origin).toBe("s2");
     expect(a.vector()).toEqual(b.vector());
     expect(a.vector()).toEqual({ s1: 3, s2: 2, s3: 1 });
-    const c = openStore(tempDir(), "s3");
+    const c = openStore(scratch.dir(), "s3");
     c.apply(recs[0]!);
     expect(c.digest()).not.toBe(a.digest());
     a.close();
@@ -128,7 +119,7 @@ describe("sqlite store", () => {
   });
 
   it("keeps everything across close and reopen", () => {
-    const dir = tempDir();
+    const dir = scratch.dir();
     const s = openStore(dir, "s1");
     s.appendLocal({ kind: "login", user: "ana", timestamp: 1, clock: 1 });
     s.appendLocal({ kind: "channel", channel: "geral", timestamp: 1, clock: 2 });
@@ -152,7 +143,7 @@ describe("sqlite store", () => {
   });
 
   it("rolls back a failed transaction, counters included", () => {
-    const s = openStore(tempDir(), "s1");
+    const s = openStore(scratch.dir(), "s1");
     s.appendLocal({ kind: "publish", user: "a", channel: "g", message: "keep", timestamp: 1, clock: 1 });
     const d = s.digest();
     expect(() =>
@@ -169,7 +160,7 @@ describe("sqlite store", () => {
   });
 
   it("keeps the digest right when a write inside a group commit fails, and on disk after reopen", () => {
-    const dir = tempDir();
+    const dir = scratch.dir();
     const s = openStore(dir, "s1");
     s.transaction(() => {
       s.appendLocal({ kind: "publish", user: "a", channel: "g", message: "one", timestamp: 1, clock: 1 });
@@ -193,7 +184,7 @@ describe("sqlite store", () => {
   });
 
   it("refuses a schema version mismatch and another server's data", () => {
-    const dir = tempDir();
+    const dir = scratch.dir();
     openStore(dir, "s1").close();
     expect(() => openStore(dir, "s2")).toThrow(StoreError);
     const db = new Database(join(dir, "chat.sqlite"));

@@ -20,6 +20,9 @@ import { join } from "node:path";
 import { decode, encode } from "../shared/wire/codec.ts";
 import { Request, Subscriber } from "../shared/zmq/index.ts";
 import { Cluster } from "./helpers/cluster.ts";
+import { offsetSpread } from "./helpers/control-plane.ts";
+import { eventually } from "./helpers/eventually.ts";
+import { statuses } from "./helpers/replicas.ts";
 
 const SOURCE = join(import.meta.dir, "peers", "typed_decode.go");
 const GOPATH = "/usr/share/gocode";
@@ -49,6 +52,7 @@ interface Verdict {
   error?: string;
 }
 
+const SERVERS = ["server1", "server2"] as const;
 let cluster: Cluster;
 let buildDir: string;
 let decoder: string | undefined;
@@ -100,8 +104,8 @@ beforeAll(async () => {
     }
   })();
   // Skewed wall clocks (the harness's default is none), so offsets and Berkeley adjustments are in play.
-  await cluster.startServer("server1", ["--skew", "400"]);
-  await cluster.startServer("server2", ["--skew=-300"]);
+  await cluster.startServer(SERVERS[0], ["--skew", "400"]);
+  await cluster.startServer(SERVERS[1], ["--skew=-300"]);
 }, 60_000);
 
 afterAll(async () => {
@@ -141,17 +145,32 @@ function view(bytes: Buffer): Record<string, any> {
 }
 
 /** Waits for a raw delivery on `topic` whose decoded payload satisfies `pred`. */
-async function delivery(topic: string, pred: (p: Record<string, any>) => boolean, timeoutMs: number): Promise<Record<string, any> | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const d of deliveries) {
-      if (d.topic !== topic) continue;
-      const p = view(d.payload);
-      if (pred(p)) return p;
-    }
-    await Bun.sleep(50);
-  }
-  return undefined;
+function delivery(topic: string, pred: (p: Record<string, any>) => boolean, timeoutMs: number): Promise<Record<string, any>> {
+  return eventually(
+    () => {
+      const d = deliveries.find((d) => d.topic === topic && pred(view(d.payload)));
+      if (!d) throw new Error(`topics seen: ${[...new Set(deliveries.map((d) => d.topic))].join(", ")}`);
+      return view(d.payload);
+    },
+    { timeoutMs, intervalMs: 50, what: `a delivery on '${topic}'` },
+  );
+}
+
+/**
+ * Sends `publish` or `message` requests through `broker`, a fresh text each
+ * time, until one comes back on `topic` (subscriptions reach a server's PUB
+ * asynchronously); resolves with that delivery.
+ */
+function postUntilDelivered(broker: Request, kind: "publish" | "message", topic: string, body: (text: string, i: number) => Record<string, unknown>) {
+  let i = 0;
+  return eventually(
+    async () => {
+      const text = `typed ${kind} ${i}`;
+      await ask(broker, kind, `${kind} ${i}`, request(kind, body(text, i++)));
+      return delivery(topic, (p) => p.data?.message === text, 500);
+    },
+    { timeoutMs: 20_000, intervalMs: 0, what: `a ${kind} delivered on '${topic}'` },
+  );
 }
 
 /** Runs the Go program over every captured payload; one verdict per payload, in order. */
@@ -175,10 +194,16 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
 
   // The election's announcement on `servers` (the subscriber was there before the servers).
   const announced = await delivery("servers", (p) => p.service === "election", 15_000);
-  if (!announced) throw new Error(`no announcement on 'servers' within 15 s; topics seen: ${[...new Set(deliveries.map((d) => d.topic))]}`);
   const coordinator = String(announced.data.coordinator);
-  // Its first Berkeley round has adjusted both clocks.
-  await cluster.servers.get(coordinator)!.waitFor(/Berkeley round/, 10_000);
+  // Both servers follow it, and its first Berkeley round has adjusted both clocks.
+  await eventually(
+    async () => {
+      const s = await statuses(cluster, SERVERS);
+      expect(s.map((x) => [x.name, x.coordinator])).toEqual(SERVERS.map((n) => [n, coordinator]));
+      expect(offsetSpread(s)).toBeLessThan(50);
+    },
+    { timeoutMs: 15_000 },
+  );
 
   // Client services through the broker, raw.
   const broker = reqSocket(cluster.endpoint("brokerFrontend"));
@@ -187,21 +212,8 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
   await ask(broker, "users", "users", request("users"));
   await ask(broker, "channel", "channel typedchan", request("channel", { channel: "typedchan" }));
   await ask(broker, "channels", "channels", request("channels"));
-  // Subscriptions reach a server's PUB asynchronously: post until the delivery comes back.
-  let published: Record<string, any> | undefined;
-  for (let i = 0; i < 20 && !published; i++) {
-    const text = `typed publish ${i}`;
-    await ask(broker, "publish", `publish ${i}`, request("publish", { user: "typedana", channel: "typedchan", message: text, id: `typed-pub-${i}` }));
-    published = await delivery("typedchan", (p) => p.data?.message === text, 500);
-  }
-  expect(published).toBeDefined();
-  let messaged: Record<string, any> | undefined;
-  for (let i = 0; i < 20 && !messaged; i++) {
-    const text = `typed message ${i}`;
-    await ask(broker, "message", `message ${i}`, request("message", { src: "typedbob", dst: "typedana", message: text, id: `typed-msg-${i}` }));
-    messaged = await delivery("typedana", (p) => p.data?.message === text, 500);
-  }
-  expect(messaged).toBeDefined();
+  await postUntilDelivered(broker, "publish", "typedchan", (message, i) => ({ user: "typedana", channel: "typedchan", message, id: `typed-pub-${i}` }));
+  await postUntilDelivered(broker, "message", "typedana", (message, i) => ({ src: "typedbob", dst: "typedana", message, id: `typed-msg-${i}` }));
   const history = view(await ask(broker, "history", "history #typedchan", request("history", { channel: "typedchan", limit: 50 })));
   expect(history.data.messages?.length).toBeGreaterThan(0);
   await ask(broker, "history", "history typedana/typedbob", request("history", { user: "typedana", peer: "typedbob" }));
@@ -231,7 +243,7 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
   ];
   for (const [name, body] of seed) await ask(broker, "seed", `seed ${name}`, encode(body));
   // Their deliveries carry a display line and a timestamp at the top level, beside service/data.
-  await delivery("general", (p) => p.data?.message === "typedseed: hi", 2000);
+  await delivery("general", (p) => p.data?.message === "typedseed: hi", 10_000);
 
   // The reference server, as a server would ask it (no address: the servers never try to reach it).
   const ref = reqSocket(cluster.endpoint("ref"));
@@ -244,7 +256,7 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
   await ask(ref, "error", "ref: not MessagePack", Buffer.from([0xc1]));
 
   // Each server's peer endpoint.
-  for (const name of ["server1", "server2"]) {
+  for (const name of SERVERS) {
     const peer = reqSocket(cluster.peerEndpoint(name));
     await ask(peer, "clock", `${name} clock`, request("clock"));
     await ask(peer, "status", `${name} status`, request("status"));

@@ -9,6 +9,8 @@
 import { decode, encode } from "../../shared/wire/codec.ts";
 import { LamportClock } from "../../shared/cluster/lamport.ts";
 import type { Envelope } from "../../shared/wire/protocol.ts";
+import { eventually } from "./eventually.ts";
+import type { RoleProcess } from "./process.ts";
 import { TopicFilter, type Publication } from "./topic-filter.ts";
 import { Request, Subscriber, type Frame } from "../../shared/zmq/index.ts";
 
@@ -79,22 +81,37 @@ export class TestClient {
    * until one comes back. Subscriptions travel in order, so once this one
    * works, the earlier ones do too (on the server that answered).
    */
-  async sync(user: string, attempts = 20): Promise<void> {
+  async sync(user: string, timeoutMs = 15_000): Promise<void> {
     const login = await this.request("login", { user });
     if (login.data.status !== "sucesso") throw new Error(`sync login failed: ${JSON.stringify(login.data)}`);
     this.subscribe(user);
-    for (let i = 0; i < attempts; i++) {
-      const text = `sync ${i}`;
-      const r = await this.request("message", { src: user, dst: user, message: text });
-      if (r.data.status !== "OK") throw new Error(`sync message failed: ${JSON.stringify(r.data)}`);
-      try {
+    let i = 0;
+    await eventually(
+      async () => {
+        const text = `sync ${i++}`;
+        const r = await this.request("message", { src: user, dst: user, message: text });
+        if (r.data.status !== "OK") throw new Error(`sync message failed: ${JSON.stringify(r.data)}`);
         await this.waitDelivery((p) => p.topic === user && p.payload.data.message === text, 500);
-        return;
-      } catch {
-        // not subscribed yet: try again
-      }
-    }
-    throw new Error(`subscription for ${user} never took effect`);
+      },
+      { timeoutMs, intervalMs: 0, what: `the subscription for ${user} taking effect` },
+    );
+  }
+
+  /**
+   * Posts `warm-up <n>` to `channel` as `user` until `reader` (a client
+   * process) shows one: a subscription takes effect some time after /join
+   * (ZeroMQ's slow joiner), so once a post shows, it is live.
+   */
+  async warmUp(reader: Pick<RoleProcess, "waitFor">, user: string, channel: string, timeoutMs = 15_000): Promise<void> {
+    const shown = new RegExp(`\\[#${channel}\\] ${user}: warm-up \\d+$`);
+    let i = 0;
+    await eventually(
+      async () => {
+        await this.request("publish", { user, channel, message: `warm-up ${i++}` });
+        await reader.waitFor(shown, 200);
+      },
+      { timeoutMs, intervalMs: 0, what: `a post in #${channel} shown` },
+    );
   }
 
   close(): void {

@@ -2,12 +2,14 @@
  * Test harness: a whole chat system on free loopback ports and a temp data
  * directory. Starts the broker, the proxy, optionally the ref, and any
  * number of servers (all with `process.execPath`), waits until each says it
- * is up, and stops everything (SIGTERM, then SIGKILL) in `stop()`.
+ * is up, asks each server its `status` on the peer port it was given, and
+ * stops everything (SIGTERM, then SIGKILL) in `stop()`.
  *
  * ```ts
  * const cluster = await Cluster.start({ servers: ["server1"] });
  * afterAll(() => cluster.stop());
  * const client = cluster.client();   // TestClient on the broker and proxy
+ * const s = await cluster.status("server1");
  * ```
  *
  * @module
@@ -17,7 +19,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "./chat-client.ts";
-import { freePort, ROOT, RoleProcess, spawnRole } from "./process.ts";
+import type { ServerStatus } from "../../shared/server/status-service.ts";
+import { ControlPlane } from "./control-plane.ts";
+import { eventually } from "./eventually.ts";
+import { freePort, ROOT, RoleProcess, spawnRole, type SpawnOptions } from "./process.ts";
 
 export interface ClusterOptions {
   /** Server names to start (default none). */
@@ -56,6 +61,8 @@ export class Cluster {
   readonly servers = new Map<string, RoleProcess>();
   /** Each server's peer port (its `--peer`) from its latest start, by name. */
   readonly peerPorts = new Map<string, number>();
+  /** The ref's `list` and the servers' `status`, on the cluster's ports; closed with the cluster. */
+  readonly control: ControlPlane;
   private readonly extra: RoleProcess[] = [];
   private readonly clients: TestClient[] = [];
 
@@ -63,7 +70,9 @@ export class Cluster {
     readonly ports: ClusterPorts,
     readonly dataDir: string,
     private readonly opts: ClusterOptions,
-  ) {}
+  ) {
+    this.control = new ControlPlane(this.endpoint("ref"));
+  }
 
   /** Allocates ports and a data dir, then starts what `opts` asks for. */
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -110,6 +119,11 @@ export class Cluster {
     const port = this.peerPorts.get(name);
     if (port === undefined) throw new Error(`no server ${name}`);
     return `tcp://127.0.0.1:${port}`;
+  }
+
+  /** A server's `status`, asked on the peer port the harness gave it. */
+  status(name: string, timeoutMs?: number): Promise<ServerStatus> {
+    return this.control.status(this.peerEndpoint(name), timeoutMs);
   }
 
   get readyTimeout(): number {
@@ -167,10 +181,15 @@ export class Cluster {
   }
 
   /** Spawns any other role script with the cluster's endpoint flags; stopped with the cluster. */
-  spawn(role: string, args: string[] = []): RoleProcess {
-    const p = spawnRole(role, [...this.endpointArgs(), ...args]);
+  spawn(role: string, args: string[] = [], opts: SpawnOptions = {}): RoleProcess {
+    const p = spawnRole(role, [...this.endpointArgs(), ...args], opts);
     this.extra.push(p);
     return p;
+  }
+
+  /** The real client (`scripts/client.ts`) with piped stdin; stopped with the cluster. */
+  spawnClient(...args: string[]): RoleProcess {
+    return this.spawn("client", args, { stdin: "pipe" });
   }
 
   /** A TestClient on the broker and the proxy; closed with the cluster. */
@@ -190,33 +209,39 @@ export class Cluster {
   /** Closes clients, stops every process, removes the data dir. */
   async stop(): Promise<void> {
     for (const c of this.clients.splice(0)) c.close();
+    this.control.close();
     await Promise.all(this.processes.map((p) => p.stop("SIGTERM", 2000)));
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`; fails at once if `proc` exits. */
 export async function waitForPort(port: number, timeoutMs = 10_000, proc?: RoleProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc && !proc.running) throw new Error(`${proc.label} exited: ${proc.output.slice(-10).join("\n")}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      Bun.connect({
-        hostname: "127.0.0.1",
-        port,
-        socket: {
-          open: (s) => {
-            s.end();
-            resolve(true);
-          },
-          error: () => resolve(false),
-          connectError: () => resolve(false),
-          data: () => {},
+  await eventually(
+    async () => {
+      if (proc && !proc.running) return; // reported below
+      if (!(await accepts(port))) throw new Error(`nothing listening on port ${port}`);
+    },
+    { timeoutMs, intervalMs: 50, what: `a listener on port ${port}` },
+  );
+  if (proc && !proc.running) throw new Error(`${proc.label} exited: ${proc.output.slice(-10).join("\n")}`);
+}
+
+/** True if a TCP connection to 127.0.0.1:`port` opens. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open: (s) => {
+          s.end();
+          resolve(true);
         },
-      }).catch(() => resolve(false));
-    });
-    if (ok) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
+        error: () => resolve(false),
+        connectError: () => resolve(false),
+        data: () => {},
+      },
+    }).catch(() => resolve(false));
+  });
 }

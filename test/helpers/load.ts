@@ -10,6 +10,8 @@
  */
 import type { Cluster } from "./cluster.ts";
 import type { TestClient } from "./chat-client.ts";
+import { eventually } from "./eventually.ts";
+import type { Conversation } from "./replicas.ts";
 
 export interface LoadOptions {
   workers?: number;
@@ -38,15 +40,28 @@ export class Load {
 
   /** Creates the channel and starts the workers. */
   async start(): Promise<this> {
-    const channel = this.opts.channel ?? "load";
     const setup = this.cluster.client(this.opts.timeoutMs ?? 2000);
-    await retry(() => setup.request("channel", { channel }), (r) => r.data.status === "sucesso" || /exists/.test(String(r.data.description)));
-    for (let w = 0; w < (this.opts.workers ?? 2); w++) {
+    await retry(() => setup.request("channel", { channel: this.channel }), (r) => r.data.status === "sucesso" || /exists/.test(String(r.data.description)));
+    for (const user of this.users) {
       const c = this.cluster.client(this.opts.timeoutMs ?? 2000);
       this.clients.push(c);
-      this.done.push(this.worker(c, `${this.tag}w${w}`, channel));
+      this.done.push(this.worker(c, user, this.channel));
     }
     return this;
+  }
+
+  get channel(): string {
+    return this.opts.channel ?? "load";
+  }
+
+  /** The workers' user names. */
+  get users(): string[] {
+    return Array.from({ length: this.opts.workers ?? 2 }, (_, w) => `${this.tag}w${w}`);
+  }
+
+  /** Where the acknowledged messages are listed: the channel and each worker's messages to itself. */
+  get conversations(): Conversation[] {
+    return [{ channel: this.channel }, ...this.users.map((u) => ({ user: u, peer: u }))];
   }
 
   /** Number of acknowledged messages so far. */
@@ -56,11 +71,12 @@ export class Load {
 
   /** Resolves once at least `n` messages were acknowledged (or throws after `timeoutMs`). */
   async until(n: number, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.acked.size < n) {
-      if (Date.now() > deadline) throw new Error(`only ${this.acked.size} of ${n} messages acknowledged (errors ${this.errors}, timeouts ${this.timeouts})`);
-      await Bun.sleep(50);
-    }
+    await eventually(
+      () => {
+        if (this.acked.size < n) throw new Error(`only ${this.acked.size} acknowledged (errors ${this.errors}, timeouts ${this.timeouts})`);
+      },
+      { timeoutMs, intervalMs: 50, what: `${n} messages acknowledged` },
+    );
   }
 
   async stop(): Promise<void> {
@@ -96,16 +112,14 @@ export class Load {
   }
 }
 
-/** Repeats `f` until `ok(result)` (or `go()` turns false); errors count as failures. */
-async function retry<T>(f: () => Promise<T>, ok: (r: T) => boolean, go: () => boolean = () => true): Promise<T | undefined> {
-  for (let i = 0; i < 400 && go(); i++) {
-    try {
+/** Repeats `f` until `ok(result)` (or `go()` turns false); a timeout counts as a failure. */
+function retry<T>(f: () => Promise<T>, ok: (r: T) => boolean, go: () => boolean = () => true): Promise<void> {
+  return eventually(
+    async () => {
+      if (!go()) return;
       const r = await f();
-      if (ok(r)) return r;
-    } catch {
-      // timed out: try again
-    }
-    await Bun.sleep(50);
-  }
-  return undefined;
+      if (!ok(r)) throw new Error(JSON.stringify(r));
+    },
+    { timeoutMs: 30_000, intervalMs: 50, what: "a set-up request succeeding" },
+  );
 }

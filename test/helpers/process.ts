@@ -1,7 +1,8 @@
 /**
- * Test harness: one spawned process (a role: `bun scripts/<role>.ts …`) with its
- * stdout/stderr captured line by line, waits on output lines, and a stop
- * that sends SIGTERM, then SIGKILL after a grace period.
+ * Test harness: one spawned process (a role, `bun scripts/<role>.ts …`, or a
+ * foreign peer) with its stdout/stderr captured line by line, optionally
+ * fed on stdin, waits on output lines, and a stop that sends SIGTERM, then
+ * SIGKILL after a grace period.
  *
  * @module
  */
@@ -33,27 +34,34 @@ export interface SpawnOptions {
   cwd?: string;
   /** Program to run (default bun, `process.execPath`), e.g. /usr/bin/python3 for a foreign peer. */
   executable?: string;
+  /** "pipe" to write to its stdin with `send`/`end` (default "ignore"). */
+  stdin?: "pipe" | "ignore";
 }
+
+/** Which output a wait or a search looks at ("any": both, in arrival order). */
+export type Stream = "stdout" | "stderr" | "any";
 
 /** A running (or finished) role process. */
 export class RoleProcess {
   readonly label: string;
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly proc: Subprocess<"ignore" | "pipe", "pipe", "pipe">;
   /** Every stdout line so far. */
   readonly stdout: string[] = [];
   /** Every stderr line so far. */
   readonly stderr: string[] = [];
   /** Resolves with the exit code (a signal death gives 128 + signal number or null code). */
   readonly exited: Promise<number>;
-  private waiters: { re: RegExp; from: number; stream: "stdout" | "stderr" | "any"; resolve: (l: string) => void }[] = [];
+  private readonly all: string[] = [];
+  private waiters: { re: RegExp; stream: Stream; resolve: (l: string) => void }[] = [];
 
   constructor(argv: string[], opts: SpawnOptions = {}) {
     this.label = opts.label ?? argv[0] ?? "process";
     this.proc = Bun.spawn({
       cmd: [opts.executable ?? process.execPath, ...argv],
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
-      stdin: "ignore",
+      // No colours; a Python peer leaves no bytecode beside test/peers/py_common.py.
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", PYTHONDONTWRITEBYTECODE: "1", ...opts.env },
+      stdin: opts.stdin ?? "ignore",
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -62,9 +70,9 @@ export class RoleProcess {
     this.exited = this.proc.exited;
   }
 
-  /** Both streams' lines (stdout first, then stderr). */
-  get output(): string[] {
-    return [...this.stdout, ...this.stderr];
+  /** Both streams' lines, in the order they arrived. */
+  get output(): readonly string[] {
+    return this.all;
   }
 
   get pid(): number {
@@ -77,14 +85,15 @@ export class RoleProcess {
 
   /**
    * Resolves with the first line matching `re` (already printed or still to
-   * come) on `stream` (default either); rejects after `timeoutMs` or if the
-   * process exits first, quoting its last lines.
+   * come) on `stream` (default either), skipping that stream's first `from`
+   * lines; rejects after `timeoutMs` or if the process exits first, quoting
+   * its last lines.
    */
-  waitFor(re: RegExp, timeoutMs = 10_000, stream: "stdout" | "stderr" | "any" = "any", from = 0): Promise<string> {
-    const seen = this.find(re, stream, from);
+  waitFor(re: RegExp, timeoutMs = 10_000, stream: Stream = "any", from = 0): Promise<string> {
+    const seen = this.lines(stream).slice(from).find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
-      const w = { re, from, stream, resolve: (l: string) => done(() => resolve(l)) };
+      const w = { re, stream, resolve: (l: string) => done(() => resolve(l)) };
       const timer = setTimeout(() => done(() => reject(this.failure(`no line matching ${re} within ${timeoutMs} ms`))), timeoutMs);
       void this.exited.then(() => setTimeout(() => done(() => reject(this.failure(`exited before printing a line matching ${re}`))), 50));
       let settled = false;
@@ -99,9 +108,26 @@ export class RoleProcess {
     });
   }
 
-  /** Lines matching `re` on either stream. */
-  grep(re: RegExp): string[] {
-    return this.output.filter((l) => re.test(l));
+  /** Lines matching `re` on `stream` (default either). */
+  grep(re: RegExp, stream: Stream = "any"): string[] {
+    return this.lines(stream).filter((l) => re.test(l));
+  }
+
+  /** The lines of one stream, or of both. */
+  lines(stream: Stream): string[] {
+    return stream === "stdout" ? this.stdout : stream === "stderr" ? this.stderr : this.all;
+  }
+
+  /** Writes lines to its stdin (spawned with `stdin: "pipe"`). */
+  send(...lines: string[]): void {
+    const sink = this.stdinSink();
+    sink.write(lines.map((l) => l + "\n").join(""));
+    sink.flush();
+  }
+
+  /** Closes its stdin (EOF). */
+  end(): void {
+    this.stdinSink().end();
   }
 
   /** Sends `signal` and resolves with the exit code; SIGKILL after `graceMs`. */
@@ -117,9 +143,10 @@ export class RoleProcess {
     }
   }
 
-  private find(re: RegExp, stream: "stdout" | "stderr" | "any", from: number): string | undefined {
-    const lines = stream === "stdout" ? this.stdout : stream === "stderr" ? this.stderr : this.output;
-    return lines.slice(from).find((l) => re.test(l));
+  private stdinSink() {
+    const sink = this.proc.stdin;
+    if (!sink) throw new Error(`${this.label}: spawned without stdin: "pipe"`);
+    return sink;
   }
 
   private failure(why: string): Error {
@@ -132,6 +159,7 @@ export class RoleProcess {
     let rest = "";
     const push = (line: string) => {
       into.push(line);
+      this.all.push(line);
       for (const w of [...this.waiters]) {
         if ((w.stream === "any" || w.stream === name) && w.re.test(line)) w.resolve(line);
       }

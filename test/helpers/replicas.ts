@@ -1,110 +1,104 @@
 /**
- * Test harness for replication: a running server's peer address (from its
- * "up" line), its `status` (count, vector, digest) over the peer endpoint,
- * waiting until replicas agree, and each replica's visible message ids in
- * history order, read straight from its database file.
+ * Test harness for replication, through the system's own interfaces: each
+ * server's `status` (count, version vector, digest, live peers) on the
+ * peer port the harness gave it, and `history` through the broker.
+ *
+ * Replicas agree when their digests, counts and vectors are equal. The
+ * digest sums a hash of every visible message, origin, seq and Lamport
+ * clock included, and history is ordered by (clock, origin, seq): the same
+ * digest means the same messages in the same order on each.
  *
  * @module
  */
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
-import { LamportClock } from "../../shared/cluster/lamport.ts";
-import { RpcClient } from "../../shared/wire/rpc-client.ts";
+import { expect } from "bun:test";
+import { HISTORY_MAX_LIMIT } from "../../shared/wire/protocol.ts";
+import type { TestClient } from "./chat-client.ts";
 import type { Cluster } from "./cluster.ts";
-import type { RoleProcess } from "./process.ts";
+import type { ServerStatus } from "../../shared/server/status-service.ts";
+import { eventually } from "./eventually.ts";
 
-export interface ReplicaStatus {
-  name: string;
-  count: number;
-  digest: string;
-  vector: Record<string, number>;
-  peers: string[];
+/** A channel's history, or a private conversation's. */
+export type Conversation = { channel: string } | { user: string; peer: string };
+
+/** One message as `history` lists it. */
+export interface HistoryMessage {
+  id: string;
+  message: string;
+  clock: number;
+  timestamp: number;
+  user?: string;
+  channel?: string;
+  src?: string;
+  dst?: string;
 }
 
-/** The peer endpoint a server announced in its "up" line. */
-export function peerAddressOf(p: RoleProcess): string {
-  for (const line of p.output) {
-    const m = /server \S+ up: peer (\S+),/.exec(line);
-    if (m) return m[1]!;
-  }
-  throw new Error(`${p.label} has not announced its peer address`);
+/** The named servers' statuses, asked at once. */
+export function statuses(cluster: Cluster, names: readonly string[]): Promise<ServerStatus[]> {
+  return Promise.all(names.map((n) => cluster.status(n)));
 }
 
-/** Asks a server for its status on its peer endpoint. */
-export async function statusOf(address: string, timeoutMs = 2000): Promise<ReplicaStatus> {
-  const c = new RpcClient({ endpoint: address, clock: new LamportClock(), timeoutMs, retries: 0 });
-  try {
-    const r = await c.request("status", {});
-    return r.data as unknown as ReplicaStatus;
-  } finally {
-    c.close();
+/**
+ * Polls the named servers until all report the same digest, count and
+ * vector, at least `minCount` messages, and (if given) `peers` live peers
+ * each; returns their statuses.
+ */
+export function waitConverged(
+  cluster: Cluster,
+  names: readonly string[],
+  opts: { minCount?: number; peers?: number; timeoutMs?: number } = {},
+): Promise<ServerStatus[]> {
+  return eventually(
+    async () => {
+      const all = await statuses(cluster, names);
+      const seen = all.map((s) => ({ name: s.name, count: s.count, digest: s.digest, vector: s.vector, peers: s.peers.length }));
+      const first = all[0]!;
+      const agree = all.every((s) => s.digest === first.digest && s.count === first.count && Bun.deepEquals(s.vector, first.vector));
+      const enough = first.count >= (opts.minCount ?? 0);
+      const linked = opts.peers === undefined || all.every((s) => s.peers.length === opts.peers);
+      if (!(agree && enough && linked)) throw new Error(JSON.stringify(seen));
+      return all;
+    },
+    { timeoutMs: opts.timeoutMs ?? 20_000, intervalMs: 200, what: "replicas converging" },
+  );
+}
+
+/** Waits until every named server lists exactly `peers` live peers. */
+export async function waitPeers(cluster: Cluster, names: readonly string[], peers: number, timeoutMs = 15_000): Promise<void> {
+  await eventually(
+    async () => {
+      const all = await statuses(cluster, names);
+      if (!all.every((s) => s.peers.length === peers)) throw new Error(JSON.stringify(all.map((s) => [s.name, s.peers])));
+    },
+    { timeoutMs, what: `every server seeing ${peers} live peers` },
+  );
+}
+
+/** One `history` request; throws unless it is answered OK. */
+export async function historyPage(client: TestClient, q: Conversation, limit: number, before?: string): Promise<HistoryMessage[]> {
+  const r = await client.request("history", { ...q, limit, ...(before === undefined ? {} : { before }) });
+  if (r.data.status !== "OK") throw new Error(`history ${JSON.stringify(q)}: ${JSON.stringify(r.data)}`);
+  return r.data.messages as HistoryMessage[];
+}
+
+/** A whole conversation through the broker, oldest first, paged back with `before` the oldest id so far. */
+export async function readHistory(client: TestClient, q: Conversation, pageSize = HISTORY_MAX_LIMIT): Promise<HistoryMessage[]> {
+  const all: HistoryMessage[] = [];
+  for (;;) {
+    const page = await historyPage(client, q, pageSize, all[0]?.id);
+    all.unshift(...page);
+    if (page.length < pageSize) return all;
   }
 }
 
 /**
- * Polls the running servers until every one reports the same digest and at
- * least `minCount` messages, each knowing `peers` live peers if given;
- * returns their statuses. Throws (with what each reported) after `timeoutMs`.
+ * A conversation's ids as every server lists them: the whole history read
+ * through the broker, then its newest page asked twice per server (the
+ * broker hands requests to the servers in turn), each answer expected to
+ * be the same.
  */
-export async function waitConverged(
-  cluster: Cluster,
-  names: string[],
-  opts: { minCount?: number; peers?: number; timeoutMs?: number } = {},
-): Promise<ReplicaStatus[]> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const all = await Promise.all(names.map((n) => statusOf(peerAddressOf(cluster.servers.get(n)!))));
-      last = all.map((s) => ({ name: s.name, count: s.count, digest: s.digest, peers: s.peers }));
-      const same = all.every((s) => s.digest === all[0]!.digest && s.count === all[0]!.count);
-      const enough = all[0]!.count >= (opts.minCount ?? 0);
-      const seen = opts.peers === undefined || all.every((s) => s.peers.length === opts.peers);
-      if (same && enough && seen) return all;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await Bun.sleep(200);
-  }
-  throw new Error(`replicas did not converge: ${JSON.stringify(last)}`);
-}
-
-/** Waits until every named server lists exactly `peers` live peers. */
-export async function waitPeers(cluster: Cluster, names: string[], peers: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const all = await Promise.all(names.map((n) => statusOf(peerAddressOf(cluster.servers.get(n)!))));
-      last = all.map((s) => [s.name, s.peers]);
-      if (all.every((s) => s.peers.length === peers)) return;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await Bun.sleep(100);
-  }
-  throw new Error(`servers never saw ${peers} live peers: ${JSON.stringify(last)}`);
-}
-
-/** Visible publish/message ids of a server's database, in history order (clock, origin, seq). */
-export function historyIds(cluster: Cluster, name: string): string[] {
-  const db = new Database(join(cluster.dataDir, name, "chat.sqlite"), { readonly: true });
-  try {
-    const rows = db
-      .query("SELECT id FROM records WHERE hidden = 0 AND kind IN ('publish', 'message') ORDER BY clock, origin, seq")
-      .all() as { id: string }[];
-    return rows.map((r) => r.id);
-  } finally {
-    db.close();
-  }
-}
-
-/** True if a server's database holds a visible record with this id. */
-export function holds(cluster: Cluster, name: string, id: string): boolean {
-  const db = new Database(join(cluster.dataDir, name, "chat.sqlite"), { readonly: true });
-  try {
-    return db.query("SELECT 1 AS x FROM records WHERE id = ?").get(id) !== null;
-  } finally {
-    db.close();
-  }
+export async function historyEverywhere(client: TestClient, q: Conversation, servers: number): Promise<string[]> {
+  const all = await readHistory(client, q);
+  const newest = all.slice(-HISTORY_MAX_LIMIT);
+  for (let i = 0; i < 2 * servers; i++) expect(await historyPage(client, q, HISTORY_MAX_LIMIT)).toEqual(newest);
+  return all.map((m) => m.id);
 }

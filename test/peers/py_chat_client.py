@@ -8,38 +8,18 @@ publication. Prints one JSON object per line: {"event": ..., ...}.
 
 usage: py_chat_client.py FRONTEND XPUB USER CHANNEL MESSAGE
 """
-import json
 import sys
 import time
 
 import msgpack
 import zmq
 
+from py_common import Peer, out, publications
+
 TIMEOUT_MS = 5000
 
 
-def out(event, **fields):
-    print(json.dumps({"event": event, **fields}, ensure_ascii=False, default=repr), flush=True)
-
-
-class Client:
-    def __init__(self, ctx, frontend, xpub):
-        self.ctx = ctx
-        self.frontend = frontend
-        self.clock = 0
-        self.req = self._req()
-        self.sub = ctx.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.connect(xpub)
-        self.topics = set()
-
-    def _req(self):
-        s = self.ctx.socket(zmq.REQ)
-        s.setsockopt(zmq.LINGER, 0)
-        s.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
-        s.connect(self.frontend)
-        return s
-
+class Client(Peer):
     def request(self, service, **data):
         self.clock += 1
         data.update(timestamp=time.time(), clock=self.clock)  # seconds: the contract accepts both
@@ -49,33 +29,21 @@ class Client:
         out("reply", service=reply.get("service"), data=reply.get("data"))
         return reply
 
-    def subscribe(self, topic):
-        self.topics.add(topic)
-        self.sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
-
     def next_delivery(self, timeout_ms):
         """The next publication whose topic is exactly one of ours, or None."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            left = int((deadline - time.monotonic()) * 1000)
-            if left <= 0 or not self.sub.poll(left):
-                return None
-            frames = self.sub.recv_multipart()
-            if len(frames) != 2:
-                continue
-            topic = frames[0].decode("utf-8", "replace")
+        for topic, raw in publications(self.sub, timeout_ms):
             if topic not in self.topics:
                 continue
-            payload = msgpack.unpackb(frames[1], raw=False)
+            payload = msgpack.unpackb(raw, raw=False)
             self.clock = max(self.clock, int(payload.get("data", {}).get("clock", 0)))
             out("delivery", topic=topic, service=payload.get("service"), data=payload.get("data"))
             return payload
+        return None
 
 
 def main():
     frontend, xpub, user, channel, message = sys.argv[1:6]
-    ctx = zmq.Context()
-    c = Client(ctx, frontend, xpub)
+    c = Client(frontend, xpub, TIMEOUT_MS)
     try:
         c.request("login", user=user)
         c.request("channel", channel=channel)
@@ -106,9 +74,7 @@ def main():
         out("error", text="request timed out")
         return 1
     finally:
-        c.req.close()
-        c.sub.close()
-        ctx.term()
+        c.close()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ what it sent and got, for the conformance test to assert on.
 usage: py_conformance_client.py services FRONTEND XPUB USER PEER CHANNEL
        py_conformance_client.py bad      FRONTEND XPUB USER CHANNEL
 """
-import json
 import math
 import sys
 import time
@@ -32,26 +31,9 @@ from datetime import datetime, timezone
 import msgpack
 import zmq
 
+from py_common import Peer, out, publications
+
 TIMEOUT_MS = 10000
-
-
-def clean(v):
-    """JSON-safe copy: NaN/inf and bytes become strings."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return repr(v)
-    if isinstance(v, (bytes, bytearray)):
-        return "bytes:" + bytes(v).hex()
-    if isinstance(v, dict):
-        return {str(k): clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [clean(x) for x in v]
-    if isinstance(v, int) and abs(v) > 2**53:
-        return str(v)
-    return v
-
-
-def out(event, **fields):
-    print(json.dumps(clean({"event": event, **fields}), ensure_ascii=False, default=repr), flush=True)
 
 
 def type_of(d, key):
@@ -60,30 +42,11 @@ def type_of(d, key):
     return type(d[key]).__name__
 
 
-class Client:
+class Client(Peer):
     def __init__(self, frontend, xpub):
-        self.ctx = zmq.Context()
-        self.frontend = frontend
-        self.clock = 0
-        self.req = self._req()
-        self.sub = self.ctx.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.connect(xpub)
-        self.topics = set()
+        super().__init__(frontend, xpub, TIMEOUT_MS)
         self.deliveries = []
         self.ignored = set()
-
-    def _req(self):
-        s = self.ctx.socket(zmq.REQ)
-        s.setsockopt(zmq.LINGER, 0)
-        s.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
-        s.connect(self.frontend)
-        return s
-
-    def close(self):
-        self.req.close()
-        self.sub.close()
-        self.ctx.term()
 
     def request(self, step, service, **data):
         """Stamps and sends one request; fields given here win over the stamp."""
@@ -98,8 +61,7 @@ class Client:
             raw = self.req.recv()
         except zmq.error.Again:
             out("timeout", step=step, service=service)
-            self.req.close()
-            self.req = self._req()
+            self.renew_req()
             return {}
         reply = msgpack.unpackb(raw, raw=False)
         data = reply.get("data") if isinstance(reply, dict) else None
@@ -114,26 +76,14 @@ class Client:
             types={"timestamp": type_of(data, "timestamp"), "clock": type_of(data, "clock")})
         return data if isinstance(data, dict) else {}
 
-    def subscribe(self, topic):
-        self.topics.add(topic)
-        self.sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
-
     def pump(self, timeout_ms):
         """Reads publications for up to timeout_ms (0: only what is there)."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            left = max(0, int((deadline - time.monotonic()) * 1000))
-            if not self.sub.poll(left):
-                return
-            frames = self.sub.recv_multipart()
-            if len(frames) != 2:
-                continue
-            topic = frames[0].decode("utf-8", "replace")
+        for topic, raw in publications(self.sub, timeout_ms):
             if topic not in self.topics:
                 self.ignored.add(topic)
                 out("ignored", topic=topic)
                 continue
-            payload = msgpack.unpackb(frames[1], raw=False)
+            payload = msgpack.unpackb(raw, raw=False)
             if not isinstance(payload, dict):
                 continue
             data = payload.get("data")

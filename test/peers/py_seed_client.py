@@ -22,13 +22,13 @@ and now waits for a channel post containing EXPECT_TEXT.
 
 usage: py_seed_client.py FRONTEND XPUB USERNAME FRIEND EXPECT_TEXT
 """
-import json
-import math
 import sys
 import time
 
 import msgpack
 import zmq
+
+from py_common import out as show, publications, req_socket, sub_socket
 
 FRONTEND, XPUB, USERNAME, FRIEND, EXPECT_TEXT = sys.argv[1:6]
 TIMEOUT_MS = 10000
@@ -37,34 +37,12 @@ context = zmq.Context()
 timestamp = 0
 
 
-def clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return repr(v)
-    if isinstance(v, (bytes, bytearray)):
-        return "bytes:" + bytes(v).hex()
-    if isinstance(v, dict):
-        return {str(k): clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [clean(x) for x in v]
-    return v
-
-
-def show(event, **fields):
-    print(json.dumps(clean({"event": event, **fields}), ensure_ascii=False, default=repr), flush=True)
-
-
 def connect_req():
-    s = context.socket(zmq.REQ)
-    s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
-    s.connect(FRONTEND)
-    return s
+    return req_socket(context, FRONTEND, TIMEOUT_MS)
 
 
 socket = connect_req()
-subscriber = context.socket(zmq.SUB)
-subscriber.setsockopt(zmq.LINGER, 0)
-subscriber.connect(XPUB)
+subscriber = sub_socket(context, XPUB)
 deliveries = []
 
 
@@ -94,18 +72,10 @@ def send(step, request):
 
 def receive(timeout_ms):
     """Shows every delivery that arrives within timeout_ms."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        left = max(0, int((deadline - time.monotonic()) * 1000))
-        if not subscriber.poll(left):
-            return
-        parts = subscriber.recv_multipart()
-        if len(parts) != 2:
-            continue
-        topic = parts[0].decode("utf-8", "replace")
+    for topic, raw in publications(subscriber, timeout_ms):
         if topic not in ("general", USERNAME):
             continue
-        payload = msgpack.unpackb(parts[1], raw=False)
+        payload = msgpack.unpackb(raw, raw=False)
         if not isinstance(payload, dict):
             continue
         line = payload.get("message")

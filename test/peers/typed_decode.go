@@ -30,52 +30,8 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// Stamp is what every `data` map carries.
-type Stamp struct {
-	Timestamp *int64 `msgpack:"timestamp"`
-	Clock     *int64 `msgpack:"clock"`
-}
-
-func (s *Stamp) checkStamp() error {
-	if s.Timestamp == nil {
-		return fmt.Errorf("data.timestamp missing")
-	}
-	if s.Clock == nil {
-		return fmt.Errorf("data.clock missing")
-	}
-	return nil
-}
-
-type stamped interface{ checkStamp() error }
-
-// Envelope is `{service, data}`, with the top-level `message` and
-// `timestamp` some deliveries carry beside them (optional).
-type Envelope[D any] struct {
-	Service   *string `msgpack:"service"`
-	Data      *D      `msgpack:"data"`
-	Message   *string `msgpack:"message"`
-	Timestamp *int64  `msgpack:"timestamp"`
-	Clock     *int64  `msgpack:"clock"`
-}
-
-type StatusData struct {
-	Stamp       `msgpack:",inline"`
-	Status      *string `msgpack:"status"`
-	Description *string `msgpack:"description"`
-	Message     *string `msgpack:"message"`
-	ID          *string `msgpack:"id"`
-}
-
-type UsersData struct {
-	Stamp `msgpack:",inline"`
-	Users *[]string `msgpack:"users"`
-}
-
-type ChannelsData struct {
-	Stamp    `msgpack:",inline"`
-	Channels *[]string `msgpack:"channels"`
-}
-
+// ChatMessage is a post or a private message, as delivered and as `history`
+// lists it.
 type ChatMessage struct {
 	ID        *string `msgpack:"id"`
 	User      *string `msgpack:"user"`
@@ -87,20 +43,13 @@ type ChatMessage struct {
 	Clock     *int64  `msgpack:"clock"`
 }
 
-type HistoryData struct {
-	Stamp    `msgpack:",inline"`
-	Status   *string        `msgpack:"status"`
-	Messages *[]ChatMessage `msgpack:"messages"`
-}
-
-type ElectionAnnouncement struct {
-	Stamp       `msgpack:",inline"`
-	Coordinator *string `msgpack:"coordinator"`
-}
-
-type RankData struct {
-	Stamp `msgpack:",inline"`
-	Rank  *int64 `msgpack:"rank"`
+// Record is a stored record as servers exchange them (replication, fetch):
+// a chat message's fields (all optional here) with its origin, seq and kind.
+type Record struct {
+	Origin      *string `msgpack:"origin"`
+	Seq         *int64  `msgpack:"seq"`
+	Kind        *string `msgpack:"kind"`
+	ChatMessage `msgpack:",inline"`
 }
 
 type ListEntry struct {
@@ -109,89 +58,42 @@ type ListEntry struct {
 	Address *string `msgpack:"address"`
 }
 
-type ListData struct {
-	Stamp `msgpack:",inline"`
-	List  *[]ListEntry `msgpack:"list"`
-}
-
-type HeartbeatData struct {
-	Stamp  `msgpack:",inline"`
-	Status *string `msgpack:"status"`
-}
-
-type ClockData struct {
-	Stamp `msgpack:",inline"`
-	Time  *int64 `msgpack:"time"`
-}
-
-type AdjustData struct {
-	Stamp  `msgpack:",inline"`
-	Offset *int64 `msgpack:"offset"`
-}
-
-type ElectionData struct {
-	Stamp    `msgpack:",inline"`
-	Election *string `msgpack:"election"`
-}
-
-type ServerStatusData struct {
-	Stamp         `msgpack:",inline"`
-	Name          *string          `msgpack:"name"`
-	Rank          *int64           `msgpack:"rank"` // null before the server is ranked
-	Address       *string          `msgpack:"address"`
-	Coordinator   *string          `msgpack:"coordinator"` // null while none is known
-	IsCoordinator *bool            `msgpack:"isCoordinator"`
+// Data is every field a `data` map of ours may carry, each with the type
+// the contract gives it (a chat message's fields, `message` also as the
+// error text); which ones a kind needs is checked in `kinds`.
+type Data struct {
+	ChatMessage   `msgpack:",inline"`
+	Status        *string          `msgpack:"status"`
+	Description   *string          `msgpack:"description"`
+	Users         *[]string        `msgpack:"users"`
+	Channels      *[]string        `msgpack:"channels"`
+	Messages      *[]ChatMessage   `msgpack:"messages"`
+	Rank          *int64           `msgpack:"rank"` // null in `status` before the server is ranked
+	List          *[]ListEntry     `msgpack:"list"`
 	Time          *int64           `msgpack:"time"`
 	Offset        *int64           `msgpack:"offset"`
+	Election      *string          `msgpack:"election"`
+	Coordinator   *string          `msgpack:"coordinator"` // null in `status` while none is known
+	Name          *string          `msgpack:"name"`
+	Address       *string          `msgpack:"address"`
+	IsCoordinator *bool            `msgpack:"isCoordinator"`
 	Count         *int64           `msgpack:"count"`
 	Vector        map[string]int64 `msgpack:"vector"`
 	Digest        *string          `msgpack:"digest"`
 	Peers         []string         `msgpack:"peers"`
+	From          *string          `msgpack:"from"`
+	Origin        *string          `msgpack:"origin"`
+	Records       *[]Record        `msgpack:"records"`
 }
 
-// Record is a stored record as servers exchange them (replication, fetch).
-type Record struct {
-	Origin    *string `msgpack:"origin"`
-	Seq       *int64  `msgpack:"seq"`
-	Kind      *string `msgpack:"kind"`
-	ID        *string `msgpack:"id"`
-	User      *string `msgpack:"user"`
-	Channel   *string `msgpack:"channel"`
-	Src       *string `msgpack:"src"`
-	Dst       *string `msgpack:"dst"`
+// Envelope is `{service, data}`, with the top-level `message` and
+// `timestamp` some deliveries carry beside them (optional).
+type Envelope struct {
+	Service   *string `msgpack:"service"`
+	Data      *Data   `msgpack:"data"`
 	Message   *string `msgpack:"message"`
 	Timestamp *int64  `msgpack:"timestamp"`
 	Clock     *int64  `msgpack:"clock"`
-}
-
-type VectorData struct {
-	Stamp  `msgpack:",inline"`
-	Vector map[string]int64 `msgpack:"vector"`
-	Origin *string          `msgpack:"origin"`
-}
-
-type FetchData struct {
-	Stamp   `msgpack:",inline"`
-	Records *[]Record `msgpack:"records"`
-}
-
-type PushData struct {
-	Stamp   `msgpack:",inline"`
-	From    *string   `msgpack:"from"`
-	Origin  *string   `msgpack:"origin"`
-	Address *string   `msgpack:"address"`
-	Records *[]Record `msgpack:"records"`
-}
-
-// SeedReply is the flat reply of the seed team's dialect: no service/data.
-type SeedReply struct {
-	Status      *string   `msgpack:"status"`
-	Clock       *int64    `msgpack:"clock"`
-	Timestamp   *int64    `msgpack:"timestamp"`
-	Users       *[]string `msgpack:"users"`
-	Channels    *[]string `msgpack:"channels"`
-	Message     *string   `msgpack:"message"`
-	Description *string   `msgpack:"description"`
 }
 
 func need(present bool, what string) error {
@@ -210,10 +112,10 @@ func first(errs ...error) error {
 	return nil
 }
 
-// envelope decodes `{service, data}` with a typed data and checks the
-// service name (empty: any) and the stamp.
-func envelope[D any](payload []byte, service string) (*Envelope[D], error) {
-	var env Envelope[D]
+// envelope decodes `{service, data}` and checks the service name (empty:
+// any) and the stamp every `data` carries.
+func envelope(payload []byte, service string) (*Envelope, error) {
+	var env Envelope
 	if err := unmarshal(payload, &env); err != nil {
 		return nil, err
 	}
@@ -226,12 +128,7 @@ func envelope[D any](payload []byte, service string) (*Envelope[D], error) {
 	if env.Data == nil {
 		return nil, fmt.Errorf("data missing")
 	}
-	if s, ok := any(env.Data).(stamped); ok {
-		if err := s.checkStamp(); err != nil {
-			return nil, err
-		}
-	}
-	return &env, nil
+	return &env, first(need(env.Data.Timestamp != nil, "data.timestamp"), need(env.Data.Clock != nil, "data.clock"))
 }
 
 // unmarshal decodes exactly one item filling the whole payload.
@@ -286,174 +183,123 @@ func checkRecords(rs []Record, field string) error {
 	return nil
 }
 
-func statusReply(payload []byte, service string, ok ...string) error {
-	env, err := envelope[StatusData](payload, service)
-	if err != nil {
-		return err
+// typed decodes `{service, data}` (service "": any) and checks its data
+// with `check`.
+func typed(service string, check func(d *Data) error) func([]byte) error {
+	return func(payload []byte) error {
+		env, err := envelope(payload, service)
+		if err != nil {
+			return err
+		}
+		return check(env.Data)
 	}
-	return statusIs(env.Data.Status, ok...)
 }
 
-func decodeKind(kind string, payload []byte) error {
-	switch kind {
-	case "login", "channel":
-		return statusReply(payload, kind, "sucesso")
-	case "publish", "message":
-		env, err := envelope[StatusData](payload, kind)
+// status checks that data.status is one of `ok`.
+func status(ok ...string) func(*Data) error {
+	return func(d *Data) error { return statusIs(d.Status, ok...) }
+}
+
+func okWithID(d *Data) error {
+	return first(statusIs(d.Status, "OK"), need(d.ID != nil, "data.id"))
+}
+
+func delivered(d *Data) error {
+	return checkMessages([]ChatMessage{d.ChatMessage}, "data")
+}
+
+func records(d *Data) error {
+	if err := need(d.Records != nil, "data.records"); err != nil {
+		return err
+	}
+	return checkRecords(*d.Records, "data.records")
+}
+
+// kinds maps each kind of payload the test captures to its typed check.
+var kinds = map[string]func([]byte) error{
+	"login":    typed("login", status("sucesso")),
+	"channel":  typed("channel", status("sucesso")),
+	"publish":  typed("publish", okWithID),
+	"message":  typed("message", okWithID),
+	"users":    typed("users", func(d *Data) error { return need(d.Users != nil, "data.users") }),
+	"channels": typed("channels", func(d *Data) error { return need(d.Channels != nil, "data.channels") }),
+	"history": typed("history", func(d *Data) error {
+		if err := need(d.Messages != nil, "data.messages"); err != nil {
+			return err
+		}
+		return checkMessages(*d.Messages, "data.messages")
+	}),
+	"erro": typed("", func(d *Data) error {
+		return first(statusIs(d.Status, "erro"), need(d.Description != nil || d.Message != nil, "data.description or data.message"))
+	}),
+	"error": typed("error", func(d *Data) error {
+		return first(statusIs(d.Status, "erro"), need(d.Description != nil, "data.description"))
+	}),
+	"delivery-publish": typed("publish", delivered),
+	"delivery-message": typed("message", delivered),
+	"seed-delivery": func(payload []byte) error {
+		env, err := envelope(payload, "")
 		if err != nil {
 			return err
 		}
-		return first(statusIs(env.Data.Status, "OK"), need(env.Data.ID != nil, "data.id"))
-	case "users":
-		env, err := envelope[UsersData](payload, "users")
-		if err != nil {
+		return first(need(env.Message != nil, "message (top level)"), need(env.Timestamp != nil, "timestamp (top level)"), delivered(env.Data))
+	},
+	"servers": typed("election", func(d *Data) error { return need(d.Coordinator != nil, "data.coordinator") }),
+	"rank":    typed("rank", func(d *Data) error { return need(d.Rank != nil, "data.rank") }),
+	"list": typed("list", func(d *Data) error {
+		if err := need(d.List != nil, "data.list"); err != nil {
 			return err
 		}
-		return need(env.Data.Users != nil, "data.users")
-	case "channels":
-		env, err := envelope[ChannelsData](payload, "channels")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Channels != nil, "data.channels")
-	case "history":
-		env, err := envelope[HistoryData](payload, "history")
-		if err != nil {
-			return err
-		}
-		if err := need(env.Data.Messages != nil, "data.messages"); err != nil {
-			return err
-		}
-		return checkMessages(*env.Data.Messages, "data.messages")
-	case "erro":
-		env, err := envelope[StatusData](payload, "")
-		if err != nil {
-			return err
-		}
-		if err := statusIs(env.Data.Status, "erro"); err != nil {
-			return err
-		}
-		return need(env.Data.Description != nil || env.Data.Message != nil, "data.description or data.message")
-	case "error":
-		env, err := envelope[StatusData](payload, "error")
-		if err != nil {
-			return err
-		}
-		return first(statusIs(env.Data.Status, "erro"), need(env.Data.Description != nil, "data.description"))
-	case "delivery-publish", "delivery-message":
-		service := strings.TrimPrefix(kind, "delivery-")
-		env, err := envelope[ChatMessage](payload, service)
-		if err != nil {
-			return err
-		}
-		return checkMessages([]ChatMessage{*env.Data}, "data")
-	case "seed-delivery":
-		env, err := envelope[ChatMessage](payload, "")
-		if err != nil {
-			return err
-		}
-		if err := first(need(env.Message != nil, "message (top level)"), need(env.Timestamp != nil, "timestamp (top level)")); err != nil {
-			return err
-		}
-		return checkMessages([]ChatMessage{*env.Data}, "data")
-	case "servers":
-		env, err := envelope[ElectionAnnouncement](payload, "election")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Coordinator != nil, "data.coordinator")
-	case "rank":
-		env, err := envelope[RankData](payload, "rank")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Rank != nil, "data.rank")
-	case "list":
-		env, err := envelope[ListData](payload, "list")
-		if err != nil {
-			return err
-		}
-		if err := need(env.Data.List != nil, "data.list"); err != nil {
-			return err
-		}
-		for i, e := range *env.Data.List {
+		for i, l := range *d.List {
 			p := fmt.Sprintf("data.list[%d]", i)
-			if err := first(need(e.Name != nil, p+".name"), need(e.Rank != nil, p+".rank")); err != nil {
+			if err := first(need(l.Name != nil, p+".name"), need(l.Rank != nil, p+".rank")); err != nil {
 				return err
 			}
 		}
 		return nil
-	case "heartbeat":
-		env, err := envelope[HeartbeatData](payload, "heartbeat")
-		if err != nil {
-			return err
-		}
-		if env.Data.Status != nil && *env.Data.Status == "erro" {
+	}),
+	"heartbeat": typed("heartbeat", func(d *Data) error {
+		if d.Status != nil && *d.Status == "erro" {
 			return fmt.Errorf("heartbeat refused")
 		}
 		return nil
-	case "clock":
-		env, err := envelope[ClockData](payload, "clock")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Time != nil, "data.time")
-	case "clock-adjust":
-		env, err := envelope[AdjustData](payload, "clock-adjust")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Offset != nil, "data.offset")
-	case "election":
-		env, err := envelope[ElectionData](payload, "election")
-		if err != nil {
-			return err
-		}
-		if env.Data.Election == nil || *env.Data.Election != "OK" {
+	}),
+	"clock":        typed("clock", func(d *Data) error { return need(d.Time != nil, "data.time") }),
+	"clock-adjust": typed("clock-adjust", func(d *Data) error { return need(d.Offset != nil, "data.offset") }),
+	"election": typed("election", func(d *Data) error {
+		if d.Election == nil || *d.Election != "OK" {
 			return fmt.Errorf("data.election is not \"OK\"")
 		}
 		return nil
-	case "status":
-		env, err := envelope[ServerStatusData](payload, "status")
-		if err != nil {
-			return err
-		}
-		d := env.Data
+	}),
+	"status": typed("status", func(d *Data) error {
 		return first(need(d.Name != nil, "data.name"), need(d.Address != nil, "data.address"),
 			need(d.IsCoordinator != nil, "data.isCoordinator"), need(d.Time != nil, "data.time"),
 			need(d.Offset != nil, "data.offset"), need(d.Count != nil, "data.count"),
 			need(d.Vector != nil, "data.vector"), need(d.Digest != nil, "data.digest"))
-	case "vector":
-		env, err := envelope[VectorData](payload, "vector")
-		if err != nil {
-			return err
-		}
-		return need(env.Data.Vector != nil, "data.vector")
-	case "fetch":
-		env, err := envelope[FetchData](payload, "fetch")
-		if err != nil {
-			return err
-		}
-		if err := need(env.Data.Records != nil, "data.records"); err != nil {
-			return err
-		}
-		return checkRecords(*env.Data.Records, "data.records")
-	case "replication":
-		env, err := envelope[PushData](payload, "")
-		if err != nil {
-			return err
-		}
-		if env.Data.Records == nil {
+	}),
+	"vector": typed("vector", func(d *Data) error { return need(d.Vector != nil, "data.vector") }),
+	"fetch":  typed("fetch", records),
+	"replication": typed("", func(d *Data) error {
+		if d.Records == nil {
 			return nil // an acknowledgement or another replication message: only the generic check applies
 		}
-		return checkRecords(*env.Data.Records, "data.records")
-	case "seed":
-		var r SeedReply
+		return records(d)
+	}),
+	// The seed team's dialect answers flat: the data's fields at the top level, no service.
+	"seed": func(payload []byte) error {
+		var r Data
 		if err := unmarshal(payload, &r); err != nil {
 			return err
 		}
 		return first(need(r.Status != nil, "status (top level)"), need(r.Clock != nil, "clock (top level)"),
 			need(r.Timestamp != nil, "timestamp (top level)"))
+	},
+}
+
+func decodeKind(kind string, payload []byte) error {
+	if check, ok := kinds[kind]; ok {
+		return check(payload)
 	}
 	return fmt.Errorf("unknown kind %q", kind)
 }
