@@ -10,6 +10,7 @@
 import { die, loggerFor, roleOptions } from "../shared/roles/cli.ts";
 import { runBroker } from "../shared/relay/broker.ts";
 import { brokerTap, runRelayRole } from "../shared/relay/relay.ts";
+import { MAX_REQUEST_BYTES } from "../shared/wire/protocol.ts";
 import { Router, type ZSocket } from "../shared/zmq/index.ts";
 
 const { options } = roleOptions("broker", ["brokerFrontend", "brokerBackend", "json", "quiet"], { bind: ["brokerFrontend", "brokerBackend"] });
@@ -18,7 +19,7 @@ try {
   const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
   await runRelayRole(
     {
-      sockets: [new Router(hwm), new Router(hwm)],
+      sockets: [new Router({ ...hwm, maxMessageSize: MAX_REQUEST_BYTES }), new Router(hwm)],
       endpoints: [options.brokerFrontend, options.brokerBackend],
       describe: (clients, servers) => `clients on ${clients}, servers on ${servers}`,
       tap: brokerTap,

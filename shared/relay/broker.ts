@@ -37,6 +37,9 @@ export async function runBroker(frontend: Router, backend: Router, opts: BrokerO
       if (ev.routingId) act(lb.serverUp(ev.routingId.toString("latin1"), Date.now()));
       log.info(`server connected from ${ev.peer.address}:${ev.peer.port}`);
     }),
+    frontend.events.on("disconnect", (ev) => {
+      if (ev.error) log.error(`client ${ev.peer.address}:${ev.peer.port} dropped: ${ev.error.message}`);
+    }),
     backend.events.on("disconnect", (ev) => {
       if (ev.routingId) act(lb.serverDown(ev.routingId.toString("latin1"), Date.now()));
       log.info(`server at ${ev.peer.address}:${ev.peer.port} disconnected`);

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { MAX_REQUEST_BYTES } from "../wire/protocol.ts";
 import { ChatService } from "./chat-service.ts";
 import { encode as encodePayload } from "../wire/codec.ts";
 import { WallClock } from "../cluster/wall-clock.ts";
@@ -33,6 +34,7 @@ import { Runner, serveRequests } from "../wire/runner.ts";
 import { ServiceError, ServiceTable } from "../wire/service-table.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./endpoints/topics.ts";
+import { TOPIC_PRESENCE } from "../wire/presence.ts";
 import { startStallTrace } from "../debug/stall-trace.ts";
 
 /** The endpoints a server uses: connect forms, and the bind form of its peer endpoint. */
@@ -82,7 +84,7 @@ export class ServerNode implements ClientPort, TopicPort {
   private readonly peerSearch: number | undefined;
   readonly pub = new Publisher({ sendHighWaterMark: 100_000 });
   readonly sub = new Subscriber({ receiveHighWaterMark: 100_000 });
-  readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000 });
+  readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000, maxMessageSize: MAX_REQUEST_BYTES });
   readonly peer = new Router({ receiveHighWaterMark: 10_000 });
   /** Live servers other than this one, as last listed by the ref (kept by the membership component). */
   livePeers: PeerInfo[] = [];
@@ -111,6 +113,8 @@ export class ServerNode implements ClientPort, TopicPort {
     // after a restart (even of the whole cluster) sorts after every earlier one.
     this.clock.merge(this.store.maxClock());
     this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now(), log: this.log });
+    // Every server keeps the roster from every server's announcements, so any of them can answer `names`.
+    this.onTopic(TOPIC_PRESENCE, (payload) => this.chat.presence.receive(payload));
   }
 
   /**

@@ -48,6 +48,12 @@ export const RESERVED_PREFIX = "$";
 export const MAX_NAME_CHARS = 64;
 /** Longest message text, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 64 * 1024;
+/**
+ * Largest request frame a broker or server reads, in bytes: a 64 KiB text
+ * with its names and fields fits many times over; anything larger is not a
+ * request of ours, and the connection that sends it is dropped.
+ */
+export const MAX_REQUEST_BYTES = 256 * 1024;
 /** Longest client-generated message id, in characters. */
 export const MAX_ID_CHARS = 64;
 /** History page size: default and maximum. */
