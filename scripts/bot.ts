@@ -2,13 +2,15 @@
  * A chat bot: a user with no person behind it. Picks a random name
  * (`bot-xxxx`, or `--user`), logs in, listens on its own topic, then posts
  * bursts of sentences to random channels and now and then a private
- * message, logging every message it sends or receives. Exits 0 on SIGTERM.
+ * message, logging every message it sends or receives. Announces its
+ * presence while it runs (offline when it stops). Exits 0 on SIGTERM.
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { die, exitOnSignals, loggerFor, roleOptions } from "../shared/roles/cli.ts";
 import { runBot, type BotControl } from "../shared/client/bot.ts";
 import { ChatSession } from "../shared/client/session.ts";
+import { PresenceAgent } from "../shared/client/presence.ts";
 
 const { options: o } = roleOptions("bot", [
   "user", "channel", "rate", "pmChance", "count", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "json", "quiet",
@@ -19,8 +21,11 @@ try {
   const log = loggerFor("bot", user, o);
   const session = new ChatSession({ user, endpoints: o, log, timeoutMs: o.timeout, retries: o.retries });
   const ctl: BotControl = { stopped: false };
-  exitOnSignals(() => {
+  // Online while it runs, so clients' /names and /who show it; offline when it stops.
+  const presence = new PresenceAgent(session);
+  exitOnSignals(async () => {
     ctl.stopped = true;
+    await presence.stop();
     session.close();
     log.info("stopped", session.clock.value);
   });
@@ -37,6 +42,7 @@ try {
     }
   }
   log.info(`logged in as ${user}`, session.clock.value);
+  presence.start();
   const posted = await runBot(session, {
     rate: o.rate,
     pmChance: o.pmChance,
@@ -46,6 +52,7 @@ try {
   }, ctl);
   if (!ctl.stopped) {
     await session.settle(2000);
+    await presence.stop();
     log.info(`done: ${posted} posts`, session.clock.value);
     session.close();
     process.exit(0);

@@ -1,7 +1,9 @@
 /**
- * How the client shows things: deliveries as `HH:MM:SS [#channel] user: text`
- * or `HH:MM:SS [pm] src → dst: text` (a server's ready-made display line as
- * `HH:MM:SS [#channel] line` or `HH:MM:SS [pm] line`), replies, errors.
+ * How the line-mode client (stdin piped) shows things: deliveries as
+ * `HH:MM:SS [#channel] user: text` or `HH:MM:SS [pm] src → dst: text`, a
+ * `/me` action as `HH:MM:SS [#channel] * user text` (a server's ready-made
+ * display line as `HH:MM:SS [#channel] line` or `HH:MM:SS [pm] line`),
+ * replies, errors.
  * Colours (kleur) only when asked for (the caller passes whether stdout is
  * a TTY).
  *
@@ -49,17 +51,33 @@ export function sanitize(s: string): string {
   return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-/** One delivery (or history entry) as a line; `me` is highlighted. */
-export function formatDelivery(d: Delivery, p: Palette = PLAIN, me?: string): string {
+/** `YYYY-MM-DD` in local time. */
+export function dateOf(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** A text starting with this is a `/me` action (readers without the extension show it as is). */
+const ACTION = "/me ";
+
+/**
+ * One delivery (or history entry) as a line; `me` is highlighted. With
+ * `dated`, a message from another day than today starts with its date.
+ */
+export function formatDelivery(d: Delivery, p: Palette = PLAIN, me?: string, dated = false): string {
   const who = (u: string) => (u === me ? p.self(sanitize(u)) : p.user(sanitize(u)));
-  const t = p.dim(timeOfDay(d.timestamp));
+  const day = dated && dateOf(d.timestamp) !== dateOf(Date.now()) ? `${dateOf(d.timestamp)} ` : "";
+  const t = p.dim(day + timeOfDay(d.timestamp));
+  const said = (u: string, text: string) => (text.startsWith(ACTION) ? `* ${who(u)} ${sanitize(text.slice(ACTION.length))}` : `${who(u)}: ${sanitize(text)}`);
   if (d.kind === "channel") {
-    return `${t} ${p.channel(`[#${sanitize(d.channel)}]`)} ${who(d.user)}: ${sanitize(d.text)}`;
+    return `${t} ${p.channel(`[#${sanitize(d.channel)}]`)} ${said(d.user, d.text)}`;
   }
   if (d.kind === "line") {
     const where = d.private ? p.pm("[pm]") : p.channel(`[#${sanitize(d.topic)}]`);
     return `${t} ${where} ${sanitize(d.text)}`;
   }
+  if (d.text.startsWith(ACTION)) return `${t} ${p.pm("[pm]")} ${said(d.src, d.text)} (to ${who(d.dst)})`;
   return `${t} ${p.pm("[pm]")} ${who(d.src)} → ${who(d.dst)}: ${sanitize(d.text)}`;
 }
 

@@ -4,12 +4,13 @@
  * and deliveries from the proxy (a SUB socket, topics compared exactly,
  * Lamport clock merged, duplicates by id dropped). Reads other teams'
  * servers too: flat replies and deliveries, any status spelling, our own
- * posts coming back without an id. Shared by the interactive client and
- * the bot; knows nothing about terminals.
+ * posts coming back without an id. Extension topics (`$presence`) go to
+ * their own handlers; background requests (presence, probes) use a second
+ * socket so they never hold up a command. Shared by the clients and the
+ * bot; knows nothing about terminals.
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
 import { decode } from "../wire/codec.ts";
 import { LamportClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
@@ -17,22 +18,13 @@ import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../wire/protocol.ts";
 import { RpcClient, RpcError } from "../wire/rpc-client.ts";
 import { readClock, readTimestamp } from "../wire/tolerant.ts";
 import { Subscriber } from "../zmq/index.ts";
-import { historyEntry, isOwnPost, parseDelivery, type Delivery, type Place } from "./delivery.ts";
+import { historyEntry, parseDelivery, type Delivery, type Place } from "./delivery.ts";
+import { OwnPosts } from "./own-posts.ts";
 import type { HistoryTarget } from "./commands.ts";
 import { readReply, refusalText, replyFields } from "./replies.ts";
+import { ClientError, newMessageId } from "./client-error.ts";
 
-/** The one error this layer throws: a refused request, or no server reachable. */
-export class ClientError extends Error {
-  override name = "ClientError";
-  constructor(
-    /** `unsupported`: the server refused because it does not offer the service. */
-    readonly code: "refused" | "unsupported" | "unreachable" | "bad-reply" | "state",
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { ClientError, newMessageId };
 
 export interface SessionOptions {
   user: string;
@@ -46,23 +38,8 @@ export interface SessionOptions {
   retries?: number;
   /** Called for every delivery on a topic this session listens to. */
   onDelivery?: (d: Delivery) => void;
-}
-
-/** How many delivery ids are remembered to drop duplicates. */
-const SEEN_IDS = 2000;
-/** Own posts shown from the ack whose delivery may still come back without an id: how many, and for how long. */
-const ECHOED_MAX = 200;
-const ECHOED_MS = 30_000;
-
-/** One of our own posts, to recognise it when a server sends it back without our id. */
-interface OwnPost {
-  channel: string;
-  text: string;
-}
-
-/** A fresh message id: 16 hex digits. */
-export function newMessageId(): string {
-  return randomBytes(8).toString("hex");
+  /** Called after each request: a server answered (`true`), or none did (`false`, with why). */
+  onReach?: (ok: boolean, why?: string) => void;
 }
 
 /** SUB socket that can tell whether it has a publisher (the proxy) connected. */
@@ -81,20 +58,20 @@ export class ChatSession {
   readonly knownUsers = new Set<string>();
   readonly knownChannels = new Set<string>();
   private readonly rpc: RpcClient;
+  /** A second request socket for background traffic (presence, probes), so it never holds up a command. */
+  private bg: RpcClient | null = null;
+  private readonly topicHandlers = new Map<string, (payload: unknown) => void>();
+  private readonly channelListeners = new Set<() => void>();
   private readonly sub = new ChatSubscriber({ receiveHighWaterMark: 10_000, linger: 0 });
-  private readonly seen = new Set<string>();
-  /** Own posts sent and not yet shown, by id. */
-  private readonly pending = new Map<string, OwnPost>();
-  /** Own posts shown from the ack, oldest first. */
-  private echoed: (OwnPost & { at: number })[] = [];
+  private readonly own: OwnPosts;
   private readonly log?: Logger;
   private readonly onDelivery: (d: Delivery) => void;
   private loop: Promise<void> | null = null;
   private closed = false;
-  private settleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: SessionOptions) {
     this.user = opts.user;
+    this.own = new OwnPosts(opts.user);
     this.clock = opts.clock ?? new LamportClock();
     this.log = opts.log;
     this.onDelivery = opts.onDelivery ?? (() => {});
@@ -108,6 +85,11 @@ export class ChatSession {
     });
   }
 
+  /** Whether the SUB socket has the proxy connected. */
+  get proxyConnected(): boolean {
+    return this.sub.connected;
+  }
+
   /** The current channel (the last joined), if any. */
   get current(): string | undefined {
     return this.joined[this.joined.length - 1];
@@ -118,9 +100,12 @@ export class ChatSession {
    * the SUB socket to reach the proxy first, so early deliveries are not lost.
    */
   async login(): Promise<void> {
-    this.sub.connect(this.opts.endpoints.proxyXpub);
-    this.sub.subscribe(this.user);
-    this.loop ??= this.receiveLoop();
+    // Tried again after a failure: the socket is connected (and reconnects) already.
+    if (!this.loop) {
+      this.sub.connect(this.opts.endpoints.proxyXpub);
+      this.sub.subscribe(this.user);
+      this.loop = this.receiveLoop();
+    }
     await this.request("login", { user: this.user });
     this.knownUsers.add(this.user);
     await this.waitConnected(2000);
@@ -128,6 +113,11 @@ export class ChatSession {
 
   /** Joins a channel, creating it if needed; it becomes current. Returns whether it was created. */
   async join(channel: string): Promise<boolean> {
+    // Known to exist (channels are never removed): no request, and no refusal in the log.
+    if (this.knownChannels.has(channel)) {
+      this.listen(channel);
+      return false;
+    }
     let created = true;
     try {
       await this.request("channel", { channel });
@@ -149,6 +139,7 @@ export class ChatSession {
     if (i >= 0) this.joined.splice(i, 1);
     else this.sub.subscribe(channel);
     this.joined.push(channel);
+    if (i < 0) this.channelsChanged();
   }
 
   /** Leaves a joined channel (default the current one); returns its name. */
@@ -158,7 +149,39 @@ export class ChatSession {
     if (i < 0) throw new ClientError("state", `not in #${channel}`);
     this.joined.splice(i, 1);
     this.sub.unsubscribe(channel);
+    this.channelsChanged();
     return channel;
+  }
+
+  /** Calls `fn` whenever the set of joined channels changes; returns the function that stops it. */
+  onChannels(fn: () => void): () => void {
+    this.channelListeners.add(fn);
+    return () => void this.channelListeners.delete(fn);
+  }
+
+  /**
+   * Subscribes to an extension topic (`$…`): its publications go to
+   * `handler` as decoded, not through the delivery reader. Returns the
+   * function that unsubscribes.
+   */
+  onTopic(topic: string, handler: (payload: unknown) => void): () => void {
+    this.topicHandlers.set(topic, handler);
+    this.sub.subscribe(topic);
+    return () => {
+      if (this.topicHandlers.get(topic) !== handler) return;
+      this.topicHandlers.delete(topic);
+      this.sub.unsubscribe(topic);
+    };
+  }
+
+  /** Deliveries with these ids were shown another way (a history reply): drop them if they come. */
+  markSeen(ids: Iterable<string>): void {
+    for (const id of ids) this.own.remember(id);
+  }
+
+  /** Whether a delivery with this id was shown already (or marked seen). */
+  seenId(id: string): boolean {
+    return this.own.has(id);
   }
 
   /** Posts to the current channel. */
@@ -169,26 +192,20 @@ export class ChatSession {
   }
 
   /** Posts to a channel; resolves with the message id once the server stored it. */
-  async publish(channel: string, text: string): Promise<string> {
-    const id = newMessageId();
+  async publish(channel: string, text: string, id = newMessageId()): Promise<string> {
     const listening = this.joined.includes(channel);
-    if (listening) this.pending.set(id, { channel, text });
+    if (listening) this.own.sending(id, channel, text);
     let reply: Envelope;
     try {
       reply = await this.request("publish", { user: this.user, channel, message: text, id });
     } catch (e) {
-      this.pending.delete(id);
-      this.wake();
+      this.own.failed(id);
       throw e;
     }
     // Show our own post at once: a subscription made just before may not
     // have reached the publishers yet, and then its delivery never comes.
     // Whichever of the two arrives first is shown; the other is dropped by id.
-    if (listening && !this.seen.has(id)) {
-      this.remember(id);
-      if (this.pending.delete(id)) this.wake();
-      this.echoed.push({ channel, text, at: Date.now() });
-      if (this.echoed.length > ECHOED_MAX) this.echoed.shift();
+    if (listening && this.own.acknowledged(id, channel, text)) {
       const timestamp = readTimestamp(reply.data.timestamp) ?? Date.now();
       this.onDelivery({ kind: "channel", channel, user: this.user, text, timestamp, clock: readClock(reply.data.clock) ?? 0, id });
     }
@@ -196,8 +213,7 @@ export class ChatSession {
   }
 
   /** Sends a private message; resolves with its id once the server stored it. */
-  async message(dst: string, text: string): Promise<string> {
-    const id = newMessageId();
+  async message(dst: string, text: string, id = newMessageId()): Promise<string> {
     await this.request("message", { src: this.user, dst, message: text, id });
     this.knownUsers.add(dst);
     return id;
@@ -229,43 +245,55 @@ export class ChatSession {
 
   /** Own channel posts not yet seen coming back from the proxy. */
   get outstanding(): number {
-    return this.pending.size;
+    return this.own.outstanding;
   }
 
   /** Resolves once every own post came back, or after `maxMs`. */
-  async settle(maxMs: number): Promise<void> {
-    const deadline = Date.now() + maxMs;
-    while (this.pending.size > 0 && Date.now() < deadline && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.settleWaiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  settle(maxMs: number): Promise<void> {
+    return this.own.settle(maxMs, () => this.closed);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.rpc.close();
+    this.bg?.close();
     this.sub.close();
-    this.wake();
+    this.own.wake();
   }
 
   /** Sends a request; resolves with the reply, rejects ClientError on an error reply or no reply. */
-  async request(service: string, data: Record<string, unknown> = {}): Promise<Envelope> {
+  request(service: string, data: Record<string, unknown> = {}): Promise<Envelope> {
+    return this.call(this.rpc, service, data);
+  }
+
+  /** A request on the background socket: one attempt, `timeoutMs` long; otherwise as {@link request}. */
+  background(service: string, data: Record<string, unknown> = {}, timeoutMs?: number): Promise<Envelope> {
+    this.bg ??= new RpcClient({
+      endpoint: this.opts.endpoints.brokerFrontend,
+      clock: this.clock,
+      peerName: "broker",
+      log: this.opts.log,
+      timeoutMs: timeoutMs ?? this.opts.timeoutMs ?? 2000,
+      retries: 0,
+    });
+    return this.call(this.bg, service, data, timeoutMs);
+  }
+
+  private async call(rpc: RpcClient, service: string, data: Record<string, unknown>, timeoutMs?: number): Promise<Envelope> {
     let reply: Envelope;
     try {
-      reply = await this.rpc.request(service, data);
+      reply = await rpc.request(service, data, timeoutMs);
     } catch (e) {
       if (e instanceof RpcError && e.code === "timeout") {
-        throw new ClientError("unreachable", `${e.message}; is a server running?`, { cause: e });
+        const why = `${e.message} at ${this.opts.endpoints.brokerFrontend}; is a server running?`;
+        this.opts.onReach?.(false, why);
+        throw new ClientError("unreachable", why, { cause: e });
       }
       if (e instanceof RpcError && e.code === "closed") throw new ClientError("state", "session closed", { cause: e });
       throw new ClientError("bad-reply", (e as Error)?.message ?? String(e), { cause: e });
     }
+    this.opts.onReach?.(true);
     // A flat reply carries its clock at the top level, where the RPC layer does not look.
     this.clock.merge(readClock(replyFields(reply).clock));
     const r = readReply(service, reply);
@@ -290,16 +318,17 @@ export class ChatSession {
           this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
           continue;
         }
+        const extension = this.topicHandlers.get(topic);
+        if (extension) {
+          this.extension(topic, payload, extension);
+          continue;
+        }
         const d = parseDelivery(topic, payload, this.user);
         // Prefix matches of other topics (subscribed to `ana`, got `anabela`) and foreign payloads.
         if (!d || !this.listensTo(d, topic)) continue;
         this.clock.merge(d.clock);
         this.log?.recv(`pub:${topic}`, isEnvelope(payload) ? payload : { service: "(flat)", data: payload }, this.clock.value);
-        if (d.id !== undefined) {
-          if (this.seen.has(d.id)) continue;
-          this.remember(d.id);
-          if (this.pending.delete(d.id)) this.wake();
-        } else if (this.ownRepeat(d)) continue;
+        if (!this.own.delivered(d)) continue;
         try {
           this.onDelivery(d);
         } catch (e) {
@@ -311,41 +340,24 @@ export class ChatSession {
     }
   }
 
+  private extension(topic: string, payload: unknown, handler: (payload: unknown) => void): void {
+    if (!isEnvelope(payload)) return;
+    this.clock.merge(readClock((payload as Envelope).data.clock));
+    this.log?.recv(`pub:${topic}`, payload, this.clock.value);
+    try {
+      handler(payload);
+    } catch (e) {
+      this.log?.error(`handling '${topic}': ${(e as Error)?.message ?? e}`, this.clock.value);
+    }
+  }
+
+  private channelsChanged(): void {
+    for (const fn of [...this.channelListeners]) fn();
+  }
+
   private listensTo(d: Delivery, topic: string): boolean {
     const own = d.kind === "private" || (d.kind === "line" && d.private);
     return own ? topic === this.user : this.joined.includes(topic);
-  }
-
-  /**
-   * Recognises our own post coming back with no id (a server that keeps
-   * none): one still in flight is shown now and not again from its ack; one
-   * already shown from its ack is dropped.
-   */
-  private ownRepeat(d: Delivery): boolean {
-    for (const [id, post] of this.pending) {
-      if (!isOwnPost(d, this.user, post.channel, post.text)) continue;
-      this.remember(id);
-      this.pending.delete(id);
-      this.wake();
-      return false;
-    }
-    const now = Date.now();
-    this.echoed = this.echoed.filter((e) => now - e.at < ECHOED_MS);
-    const i = this.echoed.findIndex((e) => isOwnPost(d, this.user, e.channel, e.text));
-    if (i < 0) return false;
-    this.echoed.splice(i, 1);
-    return true;
-  }
-
-  private remember(id: string): void {
-    this.seen.add(id);
-    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
-  }
-
-  private wake(): void {
-    const ws = this.settleWaiters;
-    this.settleWaiters = [];
-    for (const w of ws) w();
   }
 }
 

@@ -72,7 +72,8 @@ export const OPTIONS = {
   proxyXpub: { kind: "endpoint", flag: "proxy-xpub", placeholder: "endpoint", env: "PROXY_XPUB", port: 5558, help: "proxy's subscriber side (XPUB)" },
   ref: { kind: "endpoint", flag: "ref", placeholder: "endpoint", env: "REF", port: 5559, help: "reference server (REP)" },
   peer: { kind: "endpoint", flag: "peer", placeholder: "endpoint", env: "PEER", port: 5560, unset: "or the first free port above it", help: "this server's peer endpoint (ROUTER)" },
-  host: { kind: "string", flag: "host", placeholder: "host", env: "BBS_HOST", default: "127.0.0.1", help: "host a bare port connects to; a server's peer address names it too" },
+  host: { kind: "string", flag: "host", placeholder: "host", env: "BBS_HOST", default: "127.0.0.1", help: "host a bare port connects to; a server's peer address names it too, unless --advertise-host" },
+  advertiseHost: { kind: "string", flag: "advertise-host", placeholder: "host", env: "ADVERTISE_HOST", unset: "the --host value", help: "host a server's peer address names, where other servers connect to it" },
   // Log output.
   json: { kind: "boolean", flag: "json", help: "print JSON, one object per line" },
   quiet: { kind: "boolean", flag: "quiet", help: "log nothing" },
@@ -88,13 +89,19 @@ export const OPTIONS = {
   antiEntropyMs: { kind: "number", flag: "anti-entropy-ms", placeholder: "ms", env: "ANTI_ENTROPY_MS", default: 2000, min: 1, whole: true, help: "period of the replicas' catch-up (anti-entropy) rounds" },
   ackTimeoutMs: { kind: "number", flag: "ack-timeout-ms", placeholder: "ms", env: "ACK_TIMEOUT_MS", default: 1500, min: 1, whole: true, help: "longest wait for replicas before a write is refused with 'retry'" },
   // Client and bot.
-  user: { kind: "string", flag: "user", placeholder: "name", nameKind: "user", unset: "asked for by the client, bot-<4 random hex digits> for a bot", help: "user name" },
+  user: { kind: "string", flag: "user", placeholder: "name", nameKind: "user", unset: "the client's config file's nick, else asked for; bot-<4 random hex digits> for a bot", help: "user name" },
   timeout: { kind: "number", flag: "timeout", placeholder: "ms", default: 2000, min: 1, max: 600_000, whole: true, help: "wait for each reply this long" },
   retries: { kind: "number", flag: "retries", placeholder: "n", default: 2, min: 0, max: 100, whole: true, help: "extra attempts, each on a fresh socket, before a request fails" },
   rate: { kind: "number", flag: "rate", placeholder: "msgs/s", default: 2, min: 0.01, max: 10_000, help: "messages per second" },
   pmChance: { kind: "number", flag: "pm-chance", placeholder: "p", default: 0.1, min: 0, max: 1, help: "chance per burst of also sending a private message" },
   count: { kind: "number", flag: "count", placeholder: "n", min: 0, whole: true, unset: "never", help: "stop after this many channel posts" },
   channel: { kind: "string", flag: "channel", placeholder: "name", default: "geral", nameKind: "channel", help: "channel to create when there is none" },
+  verbose: { kind: "boolean", flag: "verbose", help: "show the protocol log in the conversation windows too (not only in window 1)" },
+  noColor: { kind: "boolean", flag: "no-color", help: "no colours (also NO_COLOR=1, or \"colors\": false in the config file)" },
+  // Web gateway.
+  webPort: { kind: "number", flag: "web-port", placeholder: "port", env: "WEB_PORT", default: 8080, min: 0, max: 65535, whole: true, help: "port the web gateway serves the page and its WebSocket on (0: any free port)" },
+  webListen: { kind: "string", flag: "web-listen", placeholder: "address", env: "WEB_LISTEN", default: "127.0.0.1", help: "address the web gateway listens on (0.0.0.0 for every interface)" },
+  webMaxSessions: { kind: "number", flag: "web-max-sessions", placeholder: "n", env: "WEB_MAX_SESSIONS", default: 5000, min: 1, max: 100_000, whole: true, help: "browser sessions the web gateway holds at once; more are turned away" },
   // Status view.
   once: { kind: "boolean", flag: "once", help: "print once and exit" },
   interval: { kind: "number", flag: "interval", placeholder: "ms", default: 1000, min: 1, help: "refresh period" },

@@ -16,6 +16,9 @@
  * client `id` already stored is answered OK again without storing or
  * publishing anything.
  *
+ * Extensions beside the contract's services: `presence` and `names`
+ * (presence-service.ts), answered from memory, never stored.
+ *
  * @module
  */
 import type { LamportClock } from "../cluster/lamport.ts";
@@ -25,6 +28,7 @@ import { CLIENT_SERVICES, okStatus, PEER_SERVICES, REF_SERVICES, type Envelope }
 import { Runner, type Answer } from "../wire/runner.ts";
 import { ServiceError, ServiceTable, type Fields, type RequestInfo } from "../wire/service-table.ts";
 import { CONTRACT_RULES } from "../wire/validate.ts";
+import { PresenceBoard } from "./presence-service.ts";
 
 /** A publication: topic frame and payload map. */
 export interface Delivery {
@@ -91,6 +95,8 @@ export function deliveryFor(r: ChatRecord): Delivery | null {
 /** The client services over a Store. */
 export class ChatService {
   readonly serverName: string;
+  /** Who is online now: fed by `presence` requests and the `$presence` topic. */
+  readonly presence: PresenceBoard;
   private readonly store: Store;
   private readonly clock: LamportClock;
   private readonly now: () => number;
@@ -114,6 +120,8 @@ export class ChatService {
       history: (d) => this.history(d),
     };
     for (const name of CLIENT_SERVICES) table.add({ name, rule: CONTRACT_RULES[name], handle: handlers[name] });
+    this.presence = new PresenceBoard({ clock: opts.clock, now: opts.now, hasUser: (u) => this.store.hasUser(u) });
+    for (const entry of this.presence.services<Effects>()) table.add(entry);
     this.runner = new Runner({ table, clock: opts.clock, log: opts.log ?? createLogger({ role: "server", mode: "quiet" }), now: opts.now, peer: "broker" });
   }
 

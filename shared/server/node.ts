@@ -34,6 +34,7 @@ import { Runner, serveRequests } from "../wire/runner.ts";
 import { ServiceError, ServiceTable } from "../wire/service-table.ts";
 import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./endpoints/topics.ts";
+import { TOPIC_PRESENCE } from "../wire/presence.ts";
 import { startStallTrace } from "../debug/stall-trace.ts";
 
 /** The endpoints a server uses: connect forms, and the bind form of its peer endpoint. */
@@ -112,6 +113,8 @@ export class ServerNode implements ClientPort, TopicPort {
     // after a restart (even of the whole cluster) sorts after every earlier one.
     this.clock.merge(this.store.maxClock());
     this.chat = new ChatService(this.store, { serverName: opts.name, clock: this.clock, now: () => this.wall.now(), log: this.log });
+    // Every server keeps the roster from every server's announcements, so any of them can answer `names`.
+    this.onTopic(TOPIC_PRESENCE, (payload) => this.chat.presence.receive(payload));
   }
 
   /**
