@@ -13,7 +13,7 @@ import { ServerNode } from "../shared/server/node.ts";
 import { StatusService } from "../shared/server/status-service.ts";
 
 const { options: o, given } = roleOptions("server", [
-  "name", "dataDir", "brokerBackend", "proxyXsub", "proxyXpub", "ref", "peer", "host",
+  "name", "dataDir", "brokerBackend", "proxyXsub", "proxyXpub", "ref", "peer", "host", "advertiseHost",
   "skew", "heartbeatMs", "clockSyncMs", "noReplication", "fsyncAlways", "minReplicas", "antiEntropyMs", "ackTimeoutMs",
   "json", "quiet",
 ], { bind: ["peer"] });
@@ -23,7 +23,7 @@ try {
     name: o.name,
     dataDir: join(o.dataDir, o.name),
     endpoints: { brokerBackend: o.brokerBackend, proxyXsub: o.proxyXsub, proxyXpub: o.proxyXpub, ref: o.ref, peer: o.peer },
-    advertiseHost: o.host,
+    advertiseHost: o.advertiseHost ?? o.host,
     log: loggerFor("server", o.name, o),
     skewMs: o.skew,
     // No peer endpoint given: the first free port from the default up.

@@ -49,6 +49,16 @@ describe("Balancer", () => {
     expect(sends(acts).map((s) => s.frames.at(-1)!.toString())).toEqual(["3"]);
   });
 
+  it("bounds the bytes in flight per server too (one request alone may exceed it)", () => {
+    const lb = new Balancer({ maxInFlightBytes: 10 });
+    lb.serverUp("s1", 0);
+    const big = sends(lb.request(req("c1", "x".repeat(50)), 0));
+    expect(big).toHaveLength(1); // alone: goes out whatever its size
+    expect(sends(lb.request(req("c2", "12345678"), 0))).toEqual([]);
+    const next = sends(lb.fromServer("s1", replyTo(big[0]!.frames, "r"), 1));
+    expect(next.map((s) => s.frames.at(-1)!.toString())).toEqual(["12345678"]);
+  });
+
   it("a heartbeating server that falls silent leaves the rotation; another answers what it held; its late reply is dropped", () => {
     const lb = new Balancer({ heartbeatTimeoutMs: 750 });
     lb.serverUp("s1", 0);

@@ -6,7 +6,8 @@
  * nothing of them (a plain REP or DEALER on 5556).
  *
  * - **Least loaded, bounded.** A request goes to the server in rotation with
- *   the fewest requests in flight, at most `maxInFlight` each; beyond that it
+ *   the fewest requests in flight, at most `maxInFlight` (and
+ *   `maxInFlightBytes`) each; beyond that it
  *   waits in the broker's queue (bounded in requests and bytes; past the
  *   bound the client is refused at once).
  * - **Tagged.** Each request carries a tag frame of the broker's in front of
@@ -32,6 +33,8 @@ export interface BalancerOptions {
   heartbeatTimeoutMs?: number;
   /** A server without heartbeats, holding requests and answering none this long, leaves it (ms, default 1000). */
   stallMs?: number;
+  /** Bytes of requests in flight per server (default 8 MiB; one request alone may exceed it). */
+  maxInFlightBytes?: number;
   /** Requests waiting for a server, at most (default 10,000). */
   maxQueued?: number;
   /** Bytes of waiting requests, at most (default 64 MiB). */
@@ -49,7 +52,9 @@ export type BalancerAction =
 
 interface Server {
   id: string;
-  inFlight: Set<number>;
+  /** Tags of the requests it holds, with their sizes. */
+  inFlight: Map<number, number>;
+  inFlightBytes: number;
   /** Sends heartbeats (then liveness is judged by them, not by replies). */
   beats: boolean;
   lastHeard: number;
@@ -84,6 +89,7 @@ export class Balancer {
   constructor(opts: BalancerOptions = {}) {
     this.o = {
       maxInFlight: opts.maxInFlight ?? 128,
+      maxInFlightBytes: opts.maxInFlightBytes ?? 8 * 1024 * 1024,
       heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 750,
       stallMs: opts.stallMs ?? 1000,
       maxQueued: opts.maxQueued ?? 10_000,
@@ -101,7 +107,7 @@ export class Balancer {
 
   /** A server connected. */
   serverUp(id: string, now: number): BalancerAction[] {
-    if (!this.servers.has(id)) this.servers.set(id, { id, inFlight: new Set(), beats: false, lastHeard: now, busySince: now, inRotation: true });
+    if (!this.servers.has(id)) this.servers.set(id, { id, inFlight: new Map(), inFlightBytes: 0, beats: false, lastHeard: now, busySince: now, inRotation: true });
     return this.drain(now);
   }
 
@@ -151,10 +157,10 @@ export class Balancer {
     }
     const tag = frames[0]!.length === TAG_BYTES ? frames[0]!.readUInt32BE(0) : -1;
     const p = this.pending.get(tag);
-    s.inFlight.delete(tag);
+    release(s, tag);
     if (p) {
       // The first answer wins, from whichever server: the one it was re-sent to forgets it.
-      if (p.server !== null) this.servers.get(p.server)?.inFlight.delete(tag);
+      if (p.server !== null) release(this.servers.get(p.server), tag);
       else this.unqueue(p);
       this.pending.delete(tag);
       const rest = frames.slice(1);
@@ -186,7 +192,7 @@ export class Balancer {
   /** Re-sends (or queues) what a server held; past maxAttempts the client is told. */
   private takeBack(s: Server, now: number): BalancerAction[] {
     const out: BalancerAction[] = [];
-    for (const tag of s.inFlight) {
+    for (const tag of s.inFlight.keys()) {
       const p = this.pending.get(tag);
       if (!p) continue;
       p.server = null;
@@ -203,6 +209,7 @@ export class Balancer {
       }
     }
     s.inFlight.clear();
+    s.inFlightBytes = 0;
     return out;
   }
 
@@ -236,6 +243,7 @@ export class Balancer {
     for (let k = 0; k < list.length; k++) {
       const s = list[(start + k) % list.length]!;
       if (!s.inRotation || s.inFlight.size >= this.o.maxInFlight) continue;
+      if (s.inFlight.size > 0 && s.inFlightBytes + p.bytes > this.o.maxInFlightBytes) continue;
       const better =
         best === null ||
         (p.tried.has(best.id) && !p.tried.has(s.id)) ||
@@ -249,7 +257,8 @@ export class Balancer {
     if (s.inFlight.size === 0) s.busySince = now;
     p.server = s.id;
     p.tried.add(s.id);
-    s.inFlight.add(p.tag);
+    s.inFlight.set(p.tag, p.bytes);
+    s.inFlightBytes += p.bytes;
     const tag = Buffer.allocUnsafe(TAG_BYTES);
     tag.writeUInt32BE(p.tag, 0);
     return { type: "to-server", server: s.id, frames: [tag, ...p.client, Buffer.alloc(0), ...p.body] };
@@ -260,6 +269,14 @@ export class Balancer {
     while (this.nextTag === 0 || this.pending.has(this.nextTag));
     return this.nextTag;
   }
+}
+
+/** The server no longer holds the request. */
+function release(s: Server | undefined, tag: number): void {
+  const bytes = s?.inFlight.get(tag);
+  if (s === undefined || bytes === undefined) return;
+  s.inFlight.delete(tag);
+  s.inFlightBytes -= bytes;
 }
 
 function hex(id: string): string {

@@ -1,9 +1,10 @@
 /**
  * The broker's sockets around its routing state machine (balancer.ts): a
  * ROUTER for clients (REQ or DEALER) and a ROUTER for servers (REP or
- * DEALER, ours or anyone's), so that each request goes to one known server
- * and a frozen one can be routed around. Every forwarded request and reply
- * is logged in one line, as the other relay does.
+ * DEALER, ours or anyone's; {@link ServerSide}), so that each request
+ * goes to one known server and a frozen one can be routed around. Every
+ * forwarded request and reply is logged in one line, as the other relay
+ * does.
  *
  * Our servers heartbeat with a one-frame message (BROKER_HEARTBEAT in
  * protocol.ts); other servers need not.
@@ -14,9 +15,25 @@ import type { Logger } from "../roles/log.ts";
 import { encode } from "../wire/codec.ts";
 import { ERROR_SERVICE, errorReply } from "../wire/protocol.ts";
 import { readClock } from "../wire/tolerant.ts";
-import type { Router } from "../zmq/index.ts";
+import { Router, type RouterOptions, type SocketType } from "../zmq/index.ts";
 import { Balancer, type BalancerAction, type BalancerOptions } from "./balancer.ts";
 import { brokerTap, peek } from "./relay.ts";
+
+/**
+ * The broker's server-side socket: a ROUTER (each message tagged with the
+ * peer it came from, each send routed to one peer) that names itself
+ * DEALER in the handshake. ZeroMQ lets a REP talk only to REQ and DEALER
+ * peers, so a plain REP server (another team's) refuses a ROUTER, and
+ * libzmq's REP refuses it from its own side too; DEALER and REP servers
+ * alike accept a DEALER. On the wire the two send and receive the same
+ * frames: only the name in the handshake differs.
+ */
+export class ServerSide extends Router {
+  constructor(options: RouterOptions = {}) {
+    super(options);
+    (this as { type: SocketType }).type = "DEALER";
+  }
+}
 
 /** How often the broker looks for servers gone quiet. */
 const TICK_MS = 100;

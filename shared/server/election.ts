@@ -15,6 +15,9 @@
  *   restarted ref that has not yet heard from everyone does not cause an
  *   election), or `coordinatorUnreachable()` called by whoever failed to
  *   reach it (clock sync).
+ * - Quorum: the role is taken and kept only while a majority of the ref's
+ *   list is heard from, or all of it once the ref stops answering
+ *   (`hasQuorum`).
  *
  * The first election waits one membership period after the first list, so
  * that the servers started together have registered and the PUB socket is
@@ -45,7 +48,11 @@ export interface ElectionOptions {
   watchMs?: number;
   /** How long such a probe may take before the coordinator counts as gone (default 700). */
   watchTimeoutMs?: number;
-  /** A peer counts toward the majority if it was heard from within this many ms (default 3000). */
+  /**
+   * A peer counts toward the majority if it was heard from within this many
+   * ms; the ref's list counts as fresh this long, or three membership
+   * periods if longer (default 3000).
+   */
   quorumWindowMs?: number;
 }
 
@@ -67,6 +74,8 @@ export class Election implements Component {
   private readonly offs: (() => void)[] = [];
   /** When each peer was last heard from: a request it sent us, or an answer to ours. */
   private readonly heard = new Map<string, number>();
+  /** When the ref last gave us its list. */
+  private listedAt = -Infinity;
 
   constructor(
     private readonly node: ServerNode,
@@ -148,6 +157,7 @@ export class Election implements Component {
   }
 
   private onList(list: PeerInfo[]): void {
+    this.listedAt = Date.now();
     if (!this.bully) return;
     this.bully.setPeers(list);
     if (!this.listed) {
@@ -182,15 +192,24 @@ export class Election implements Component {
   }
 
   /**
-   * A majority of the servers in the ref's last list (this one included)
-   * heard from within the window. The list is the ref's: a server cut off
-   * from the ref keeps its last, full list and so cannot count a majority
-   * on its side of a partition.
+   * Whether this server may take or keep the coordinator role: it heard
+   * (within the window) from a majority of the servers in the ref's list,
+   * itself included, while that list is fresh (had from the ref within the
+   * window, or three membership periods if longer). A list gone stale, the
+   * ref unreachable, needs every server on it: on the ref's side of a
+   * partition the ref drops the servers it cannot hear, so the list there
+   * shrinks to that side (one server cut off with the ref is a majority of
+   * one), while the other side keeps the full list it had and could count
+   * a majority of that too. So the side with the ref decides, the other
+   * takes no coordinator, and with the ref down a coordinator that still
+   * hears from every server keeps its role.
    */
   private hasQuorum(now: number): boolean {
     const others = this.membership.list.filter((p) => p.name !== this.node.name);
-    const votes = 1 + others.filter((p) => now - (this.heard.get(p.name) ?? -Infinity) <= this.opts.quorumWindowMs).length;
-    return votes > (others.length + 1) / 2;
+    const heard = others.filter((p) => now - (this.heard.get(p.name) ?? -Infinity) <= this.opts.quorumWindowMs).length;
+    const stale = now - this.listedAt > Math.max(this.opts.quorumWindowMs, 3 * this.membership.heartbeatMs);
+    if (stale) return heard === others.length;
+    return 1 + heard > (others.length + 1) / 2;
   }
 
   /** Asks every known peer `clock` so that the next election knows who is there. */
