@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { TopicRoutes } from "../wire/topic-routes.ts";
 import { decode } from "../wire/codec.ts";
 import { LamportClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
@@ -60,9 +61,10 @@ export class ChatSession {
   private readonly rpc: RpcClient;
   /** A second request socket for background traffic (presence, probes), so it never holds up a command. */
   private bg: RpcClient | null = null;
-  private readonly topicHandlers = new Map<string, (payload: unknown) => void>();
   private readonly channelListeners = new Set<() => void>();
   private readonly sub = new ChatSubscriber({ receiveHighWaterMark: 10_000, linger: 0 });
+  /** Extension topics (`$…`) and their handlers. */
+  private readonly extensions = new TopicRoutes<(payload: unknown) => void>(this.sub);
   private readonly own: OwnPosts;
   private readonly log?: Logger;
   private readonly onDelivery: (d: Delivery) => void;
@@ -165,13 +167,7 @@ export class ChatSession {
    * function that unsubscribes.
    */
   onTopic(topic: string, handler: (payload: unknown) => void): () => void {
-    this.topicHandlers.set(topic, handler);
-    this.sub.subscribe(topic);
-    return () => {
-      if (this.topicHandlers.get(topic) !== handler) return;
-      this.topicHandlers.delete(topic);
-      this.sub.unsubscribe(topic);
-    };
+    return this.extensions.on(topic, handler);
   }
 
   /** Deliveries with these ids were shown another way (a history reply): drop them if they come. */
@@ -318,7 +314,7 @@ export class ChatSession {
           this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
           continue;
         }
-        const extension = this.topicHandlers.get(topic);
+        const extension = this.extensions.get(topic);
         if (extension) {
           this.extension(topic, payload, extension);
           continue;

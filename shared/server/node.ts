@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { TopicRoutes } from "../wire/topic-routes.ts";
 import { MAX_REQUEST_BYTES } from "../wire/protocol.ts";
 import { ChatService } from "./chat-service.ts";
 import { encode as encodePayload } from "../wire/codec.ts";
@@ -93,7 +94,7 @@ export class ServerNode implements ClientPort, TopicPort {
   readonly peerTable = new ServiceTable<void>("peer", (s) => `unknown peer service '${s}'`);
   private commitPolicy: CommitPolicy = async () => {};
   private readonly participants = new Set<CommitParticipant>();
-  private readonly topicHandlers = new Map<string, TopicHandler>();
+  private readonly topics = new TopicRoutes<TopicHandler>(this.sub);
   private readonly components: Component[] = [];
   private readonly peerClients = new PeerClients(this, 1000);
   private stopped = false;
@@ -138,17 +139,11 @@ export class ServerNode implements ClientPort, TopicPort {
 
   /** Subscribes to a server topic; returns the function that unsubscribes. */
   onTopic(topic: string, handler: TopicHandler): () => void {
-    this.topicHandlers.set(topic, handler);
-    this.sub.subscribe(topic);
-    return () => {
-      if (this.topicHandlers.get(topic) !== handler) return;
-      this.topicHandlers.delete(topic);
-      this.sub.unsubscribe(topic);
-    };
+    return this.topics.on(topic, handler);
   }
 
   topicHandler(topic: string): TopicHandler | undefined {
-    return this.topicHandlers.get(topic);
+    return this.topics.get(topic);
   }
 
   /** Replaces the policy client writes wait on (replication's write quorum); returns the function that restores local-only. */
