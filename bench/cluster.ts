@@ -10,7 +10,11 @@
  * and with one server alone; publish→delivery and ack latency p50/p99 at a
  * fixed 1,000 msg/s; replication lag p50/p99 (accepted → stored on all);
  * failover time (coordinator killed → new announcement); 1M messages:
- * catch-up of an empty server, paging through history, server RSS.
+ * catch-up of an empty server, paging through history, server RSS; a
+ * server frozen (SIGSTOP) under closed-loop load: throughput before, during
+ * and after, and the longest wait; scale (cluster/scale.ts): throughput,
+ * delivery p99 and proxy CPU with 0 / 2,000 / 10,000 idle subscribers, and
+ * the proxy's RSS with a subscriber of 64 KiB messages that never reads.
  *
  * Usage: bun bench/cluster.ts [--quick] [--seconds N] [--records N]
  * @module
@@ -19,6 +23,8 @@ import cac from "cac";
 import { Cluster } from "../test/helpers/cluster.ts";
 import { bigHistory, type BigResult } from "./cluster/big-history.ts";
 import { measureFailover } from "./cluster/failover.ts";
+import { measureFreeze, type FreezeResult } from "./cluster/freeze.ts";
+import { measureScale, scaleSummary, type ScaleResult } from "./cluster/scale.ts";
 import { LagProbe } from "./cluster/lag.ts";
 import { startReference } from "./cluster/reference.ts";
 import { closeStatus, startServer, waitPeers, type BenchServer } from "./cluster/servers.ts";
@@ -29,7 +35,7 @@ const cli = cac("bench");
 cli.option("--quick", "shorter runs, 200k records");
 cli.option("--seconds <n>", "seconds per throughput case");
 cli.option("--records <n>", "records for the catch-up / RSS part");
-cli.option("--skip <parts>", "comma-separated parts to skip: ours,nowait,norepl,single,reference,rate,failover,big");
+cli.option("--skip <parts>", "comma-separated parts to skip: ours,nowait,norepl,single,reference,rate,failover,freeze,scale,big");
 const { options } = cli.parse();
 const quick = Boolean(options.quick);
 const SECONDS = Number(options.seconds ?? (quick ? 3 : 6));
@@ -37,6 +43,7 @@ const RATE_SECONDS = quick ? 4 : 10;
 const RECORDS = Number(options.records ?? (quick ? 200_000 : 1_000_000));
 const SUBSCRIBERS = 10;
 const CLIENTS = quick ? [1, 16] : [1, 16, 64];
+const FREEZE_CLIENTS = 16;
 const skip = new Set(String(options.skip ?? "").split(",").filter(Boolean));
 const log = (s: string) => console.log(s);
 
@@ -56,6 +63,8 @@ let lag: { p50: number; p99: number; n: number } | undefined;
 let failover: number[] = [];
 let failoverFast: number[] = [];
 let big: BigResult | undefined;
+const freezes: FreezeResult[] = [];
+let scale: ScaleResult | undefined;
 
 function rowOf(system: string, clients: number, r: LoadResult, delivered: number, rss?: string): Row {
   const a = p50p99(r.ackLatencies);
@@ -149,6 +158,16 @@ if (!skip.has("failover")) {
     log(`  failover, 500 ms heartbeats: ${failoverFast.map((t) => fmt(t, 0)).join(", ")} ms`);
   }, ["--heartbeat-ms", "500"]);
 }
+if (!skip.has("freeze")) {
+  log(`ours: one of 3 servers frozen (SIGSTOP) for ${SECONDS + 1} s under closed-loop load, ${FREEZE_CLIENTS} clients`);
+  for (const coordinator of [false, true]) {
+    await withCluster(THREE, [], async (target, servers) => {
+      const f = await measureFreeze(target, servers, { clients: FREEZE_CLIENTS, seconds: SECONDS, coordinator, tag: coordinator ? "fc" : "ff" });
+      freezes.push(f);
+      log(`  ${f.frozen}${f.coordinator ? " (coordinator)" : ""} frozen: ${f.before.toFixed(0)} acked/s before, ${f.firstSecond.toFixed(0)} in its first second, ${f.during.toFixed(0)} after that, ${f.after.toFixed(0)} after SIGCONT; per second ${f.perSecond.join("/")} frozen, ${f.perSecondAfter.join("/")} from SIGCONT; longest wait ${f.waitBefore} / ${f.waitDuring} / ${f.waitAfter} ms; ${f.errors} errors, ${f.timeouts} timeouts`);
+    });
+  }
+}
 if (!skip.has("nowait")) {
   log("ours: 3 servers, no replica wait (--min-replicas 0: OK once on disk here; replication continues behind)");
   await withCluster(THREE, ["--min-replicas", "0"], (target, servers) => throughput("ours, no replica wait", target, [16], servers));
@@ -171,6 +190,13 @@ if (!skip.has("reference")) {
     await ref.stop();
   }
 }
+if (!skip.has("scale")) {
+  log("ours: scale, 3 servers with 0, 2000 and 10000 idle subscribers on other topics; then a subscriber that never reads 64 KiB messages");
+  await withCluster(THREE, [], async (target, _servers, cluster) => {
+    const o = { counts: [0, 2000, 10_000], seconds: SECONDS, rateSeconds: RATE_SECONDS, subscribers: SUBSCRIBERS, bigMessages: quick ? 1000 : 3000 };
+    scale = await measureScale(cluster, target, o, log);
+  });
+}
 if (!skip.has("big")) {
   log(`${RECORDS} messages: catch-up, paging, RSS`);
   big = await bigHistory(RECORDS, log);
@@ -187,6 +213,16 @@ log("\n## Fixed 1,000 msg/s (8 publishing clients, 10 subscribers)\n");
 log("| system | publish→delivery p50 ms | p99 ms | ack p50 ms | ack p99 ms | deliveries timed / expected |");
 log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [k, v] of Object.entries(rate)) log(`| ${k} | ${fmt(v.deliveryP50)} | ${fmt(v.deliveryP99)} | ${fmt(v.ackP50)} | ${fmt(v.ackP99)} | ${v.deliveries} / ${v.expected} |`);
+if (freezes.length) {
+  log("\n## One of 3 servers frozen (SIGSTOP), closed loop\n");
+  log("| frozen | clients | before /s | first second /s | during /s | after /s | during ÷ before | after ÷ before | longest wait before / during / after ms |");
+  log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const f of freezes) log(`| ${f.frozen}${f.coordinator ? " (coordinator)" : ""} | ${f.clients} | ${f.before.toFixed(0)} | ${f.firstSecond.toFixed(0)} | ${f.during.toFixed(0)} | ${f.after.toFixed(0)} | ${ratio(f.during, f.before)} | ${ratio(f.after, f.before)} | ${f.waitBefore} / ${f.waitDuring} / ${f.waitAfter} |`);
+}
+if (scale) {
+  log("\n## Scale: idle subscribers on other topics (16 clients closed loop; 1,000 msg/s for latency)\n");
+  for (const l of scaleSummary(scale)) log(l);
+}
 log("\n## Targets\n");
 const ours16 = find("ours, replicated", 16);
 const best = Math.max(...rows.filter((r) => r.system === "ours, replicated").map((r) => r.perSecond), 0);
@@ -201,6 +237,12 @@ log(`- replication costs at most half the throughput: with/without replication (
 log(`- replication lag p99 < 100 ms: ${fmt(lag?.p99)} ms → ${check(lag ? lag.p99 < 100 : undefined)}`);
 log(`- failover < 3 s (default 1 s heartbeats): ${failover.map((t) => fmt(t, 0)).join(", ") || "n/a"} ms → ${check(failover.length ? failover.every((t) => t < 3000) : undefined)}`);
 log(`- failover < 3 s (--heartbeat-ms 500): ${failoverFast.map((t) => fmt(t, 0)).join(", ") || "n/a"} ms → ${check(failoverFast.length ? failoverFast.every((t) => t < 3000) : undefined)}`);
+if (freezes.length) {
+  const worstRatio = Math.min(...freezes.map((f) => f.during / f.before));
+  const worstWait = Math.max(...freezes.map((f) => f.waitDuring));
+  log(`- a frozen server costs at most 10 % after its first second: during ÷ before ${freezes.map((f) => ratio(f.during, f.before)).join(", ")} → ${check(worstRatio >= 0.9)}`);
+  log(`- no client waits longer than about 1 s: longest wait during a freeze ${worstWait} ms → ${check(worstWait <= 1100)}`);
+}
 if (big) {
   log(`- catch-up of ${big.records} records < 60 s: ${big.catchUpSeconds.map((s) => fmt(s)).join(", ")} s → ${check(big.catchUpSeconds.every((s) => s < 60))}`);
   log(`- server RSS < 150 MB with ${big.records} stored: ${big.rss.map((r) => `${r.name} ${fmt(r.rssMb, 0)} (peak ${fmt(r.peakMb, 0)})`).join(", ")} MB → ${check(big.rss.every((r) => r.peakMb < 150))}`);

@@ -2,24 +2,50 @@
  * The pub-sub proxy: publishers (servers) connect to its XSUB (5557),
  * subscribers to its XPUB (5558); subscriptions flow up, publications down.
  * Prints one line per publication and per (un)subscription (`--quiet`: nothing).
+ *
+ * Its memory is bounded per peer: a subscriber that reads too slowly has
+ * at most 100,000 messages or 8 MiB queued (then it misses messages, one
+ * log line when that starts and one when it recovers); a subscriber holds
+ * at most 1,000 topics of at most 256 bytes (a name is at most 64
+ * characters); publications wait in at most 100,000 messages or 64 MiB
+ * before the publishers are paused.
  * @module
  */
 import { die, loggerFor, roleOptions } from "../shared/roles/cli.ts";
 import { proxyTap, runRelayRole } from "../shared/relay/relay.ts";
-import { XPublisher, XSubscriber } from "../shared/zmq/index.ts";
+import { XPublisher, XSubscriber, type PeerInfo } from "../shared/zmq/index.ts";
 
 const { options } = roleOptions("proxy", ["proxyXsub", "proxyXpub", "json", "quiet"], { bind: ["proxyXsub", "proxyXpub"] });
+const MiB = 1024 * 1024;
 
 try {
-  const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
+  const log = loggerFor("proxy", undefined, options);
+  const publishers = new XSubscriber({ receiveHighWaterMark: 100_000, receiveHighWaterMarkBytes: 64 * MiB });
+  const subscribers = new XPublisher({
+    sendHighWaterMark: 100_000,
+    sendHighWaterMarkBytes: 8 * MiB,
+    receiveHighWaterMark: 100_000,
+    maxSubscriptions: 1000,
+    maxTopicLength: 256,
+  });
+  const who = (p: PeerInfo) => `subscriber ${p.address}:${p.port}`;
+  subscribers.events.on("hwm:drop", (e) => log.error(`${who(e.peer)} reads too slowly: dropping its messages (${e.messages} messages, ${e.bytes} bytes queued)`));
+  subscribers.events.on("hwm:recovered", (e) => log.error(`${who(e.peer)} has room again after missing ${e.dropped} messages`));
+  subscribers.events.on("subscription:refused", (e) =>
+    log.error(
+      e.reason === "count"
+        ? `${who(e.peer)} refused a subscription: it already holds ${e.limit} (further refusals not logged)`
+        : `${who(e.peer)} refused a subscription of ${e.topicBytes} bytes: topics are at most ${e.limit} (further refusals not logged)`,
+    ),
+  );
   await runRelayRole(
     {
-      sockets: [new XSubscriber(hwm), new XPublisher(hwm)],
+      sockets: [publishers, subscribers],
       endpoints: [options.proxyXsub, options.proxyXpub],
-      describe: (publishers, subscribers) => `publishers on ${publishers}, subscribers on ${subscribers}`,
+      describe: (pubs, subs) => `publishers on ${pubs}, subscribers on ${subs}`,
       tap: proxyTap,
     },
-    loggerFor("proxy", undefined, options),
+    log,
     options.quiet,
   );
 } catch (e) {

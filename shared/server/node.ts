@@ -83,10 +83,16 @@ export class ServerNode implements ClientPort, TopicPort {
   peerAddress = "";
   private readonly advertiseHost: string;
   private readonly peerSearch: number | undefined;
-  readonly pub = new Publisher({ sendHighWaterMark: 100_000 });
-  readonly sub = new Subscriber({ receiveHighWaterMark: 100_000 });
-  readonly backend = new Dealer({ receiveHighWaterMark: 10_000, sendHighWaterMark: 100_000, maxMessageSize: MAX_REQUEST_BYTES });
-  readonly peer = new Router({ receiveHighWaterMark: 10_000 });
+  readonly pub = new Publisher({ sendHighWaterMark: 100_000, sendHighWaterMarkBytes: 64 * 1024 * 1024, maxSubscriptions: 1_000_000, maxTopicLength: 256 });
+  readonly sub = new Subscriber({ receiveHighWaterMark: 100_000, receiveHighWaterMarkBytes: 64 * 1024 * 1024 });
+  readonly backend = new Dealer({
+    receiveHighWaterMark: 10_000,
+    receiveHighWaterMarkBytes: 64 * 1024 * 1024,
+    sendHighWaterMark: 100_000,
+    sendHighWaterMarkBytes: 64 * 1024 * 1024,
+    maxMessageSize: MAX_REQUEST_BYTES,
+  });
+  readonly peer = new Router({ receiveHighWaterMark: 10_000, receiveHighWaterMarkBytes: 64 * 1024 * 1024 });
   /** Live servers other than this one, as last listed by the ref (kept by the membership component). */
   livePeers: PeerInfo[] = [];
   readonly events = new Events<NodeEvents>();

@@ -28,6 +28,7 @@ export interface ConnectionOwner {
   readonly ownRoutingId: Buffer | null;
   readonly maxMessageSize: number;
   readonly sendHighWaterMark: number;
+  readonly sendHighWaterMarkBytes: number;
   onPeerReady(c: Connection): void;
   onPeerMessage(c: Connection, parts: Buffer[]): void;
   onPeerSubscription(c: Connection, subscribe: boolean, topic: Buffer): void;
@@ -101,6 +102,11 @@ export class Connection {
   /** Messages queued but not yet handed to the kernel. */
   get queued(): number {
     return this.out.queued;
+  }
+
+  /** Bytes queued but not yet handed to the kernel. */
+  get queuedBytes(): number {
+    return this.out.queuedBytes;
   }
 
   /** True when nothing is waiting to be written. */

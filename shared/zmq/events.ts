@@ -1,8 +1,10 @@
 /**
  * Socket events, after zeromq.js v6's `socket.events`: handshakes that
  * completed (with the peer's {@link PeerInfo}), handshakes that failed
- * (a refused authentication, a wrong key, a mechanism mismatch…) and
- * disconnections of established peers. Listeners run synchronously; one
+ * (a refused authentication, a wrong key, a mechanism mismatch…),
+ * disconnections of established peers, and a PUB's bounds at work (a
+ * subscriber dropping messages at its high-water mark, a subscription
+ * refused). Listeners run synchronously; one
  * that throws is reported on the console and does not disturb the socket.
  * @module
  */
@@ -20,6 +22,21 @@ export interface SocketEventMap {
   "handshake:error": { endpoint: string; address: string; error: ZmtpError };
   /** An established peer went away (`error` when it was dropped for a protocol violation). */
   disconnect: { endpoint: string; peer: PeerInfo; error?: ZmtpError; routingId?: Buffer };
+  /**
+   * PUB/XPUB: a subscriber's queue reached a high-water mark (`messages`
+   * and `bytes` queued for it), so messages for it are dropped until it
+   * has room again. Once per episode.
+   */
+  "hwm:drop": { endpoint: string; peer: PeerInfo; messages: number; bytes: number };
+  /** PUB/XPUB: that subscriber has room again; `dropped` messages were lost meanwhile. */
+  "hwm:recovered": { endpoint: string; peer: PeerInfo; dropped: number };
+  /**
+   * PUB/XPUB refused a subscription: its topic is longer than
+   * `maxTopicLength` ("topic-length"), or the connection already holds
+   * `maxSubscriptions` ("count"). The peer keeps its other subscriptions.
+   * Reported once per connection and reason (a flood is one line).
+   */
+  "subscription:refused": { endpoint: string; peer: PeerInfo; reason: "topic-length" | "count"; topicBytes: number; limit: number };
 }
 
 export type SocketEventName = keyof SocketEventMap;

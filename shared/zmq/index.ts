@@ -4,7 +4,7 @@
  * @module
  */
 export { ZmtpError, isZmtpError, type ZmtpErrorCode } from "./errors.ts";
-export type { Frame, SocketOptions } from "./options.ts";
+export { DEFAULT_HIGH_WATER_MARK_BYTES, type Frame, type SocketOptions } from "./options.ts";
 export { ZSocket, type Received } from "./socket.ts";
 export type { SecurityOptions } from "./security.ts";
 export type { Authenticator, AuthRequest, AuthDecision, PeerInfo, MechanismName } from "./auth.ts";
@@ -25,7 +25,9 @@ export { Request } from "./req.ts";
 export { Reply } from "./rep.ts";
 export { Dealer } from "./dealer.ts";
 export { Router, type RouterOptions } from "./router.ts";
-export { Publisher, XPublisher, type XPublisherOptions } from "./pub.ts";
+export { Publisher, XPublisher, DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_MAX_TOPIC_LENGTH, type PublisherOptions, type XPublisherOptions } from "./pub.ts";
+export { SubscriptionIndex, type IndexChange } from "./subscription-index.ts";
+export { Subscriptions } from "./subscriptions.ts";
 export { Subscriber, XSubscriber } from "./sub.ts";
 export { Push } from "./push.ts";
 export { Pull } from "./pull.ts";

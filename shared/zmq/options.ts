@@ -18,8 +18,17 @@ export interface SocketOptions extends SecurityOptions {
   sendTimeout?: number;
   /** Messages queued per peer before send blocks/drops (default 1000). */
   sendHighWaterMark?: number;
+  /**
+   * Bytes queued per peer before send blocks/drops, whichever of the two
+   * marks comes first (default 64 MiB). A message is taken while the queue
+   * is below the mark, so a peer holds at most this plus one message plus
+   * one write batch (256 KiB).
+   */
+  sendHighWaterMarkBytes?: number;
   /** Messages queued for receive() before reading from peers pauses (default 1000). */
   receiveHighWaterMark?: number;
+  /** Bytes queued for receive() before reading from peers pauses (default 64 MiB). */
+  receiveHighWaterMarkBytes?: number;
   /** ms to keep flushing queued messages after close() (default 0). */
   linger?: number;
   /** ms between reconnect attempts (default 100). */
@@ -35,7 +44,9 @@ export const OPTION_KEYS = [
   "receiveTimeout",
   "sendTimeout",
   "sendHighWaterMark",
+  "sendHighWaterMarkBytes",
   "receiveHighWaterMark",
+  "receiveHighWaterMarkBytes",
   "linger",
   "reconnectInterval",
   "reconnectMaxInterval",
@@ -43,6 +54,7 @@ export const OPTION_KEYS = [
 ] as const;
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024 * 1024;
 
 /** Convert a user frame to a Buffer without copying binary data. */
 export function toBuffer(f: Frame): Buffer {
@@ -50,6 +62,13 @@ export function toBuffer(f: Frame): Buffer {
   if (typeof f === "string") return Buffer.from(f, "utf8");
   if (f instanceof Uint8Array) return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
   throw new ZmtpError("EINVAL", "frame must be a Buffer, Uint8Array or string");
+}
+
+/** Total bytes of a message's parts. */
+export function sizeOf(parts: Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 /** Normalise `send` input into a non-empty list of Buffers. */
@@ -63,7 +82,7 @@ export function toParts(frames: Frame | Frame[]): Buffer[] {
 
 /** Reject option values that would make the socket unbounded or nonsensical. */
 export function validateOptions(o: Required<Omit<SocketOptions, "routingId" | keyof SecurityOptions>> & { routingId?: unknown }): void {
-  const positive = ["sendHighWaterMark", "receiveHighWaterMark", "maxMessageSize"] as const;
+  const positive = ["sendHighWaterMark", "sendHighWaterMarkBytes", "receiveHighWaterMark", "receiveHighWaterMarkBytes", "maxMessageSize"] as const;
   for (const k of positive) {
     if (!Number.isSafeInteger(o[k]) || o[k] <= 0) throw new ZmtpError("EINVAL", `${k} must be a positive integer (got ${o[k]})`);
   }

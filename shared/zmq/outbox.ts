@@ -1,9 +1,13 @@
 /**
  * A connection's outgoing queue. Frames are batched into one write per
  * event-loop turn (one shared setImmediate flushes every outbox with
- * something queued); whatever Bun's `write` does not accept is kept and
- * written on `drain`. Under CURVE, frames are sealed here as MESSAGEs while
- * the batch is built, so short nonces follow wire order.
+ * something queued), or as soon as a full batch (256 KiB) is queued, so
+ * that a turn which runs long (a busy proxy) still writes as it goes and
+ * holds at most a batch per connection; whatever Bun's `write` does not
+ * accept is kept and written on `drain`. The queue counts messages and
+ * bytes: the connection is `full` at either high-water mark. Under CURVE,
+ * frames are sealed here as MESSAGEs while the batch is built, so short
+ * nonces follow wire order.
  * @module
  */
 import type { Socket as BunSocket } from "bun";
@@ -38,9 +42,17 @@ function flushAll(): void {
   }
 }
 
+/** The socket settings an outbox reads (live: they may change). */
+export interface OutboxLimits {
+  readonly sendHighWaterMark: number;
+  readonly sendHighWaterMarkBytes: number;
+}
+
 export class Outbox {
   /** Messages queued but not yet handed to the kernel. */
   queued = 0;
+  /** Bytes of frames not yet put in a write batch. */
+  private pendingBytes = 0;
   /** Set once a CURVE session is established: every later frame is sealed. */
   codec: FrameCodec | null = null;
   closed = false;
@@ -49,16 +61,22 @@ export class Outbox {
   private itemsHead = 0;
   private unsent: Buffer | null = null;
   private flushScheduled = false;
+  private flushing = false;
 
-  /** `limits` is the owning socket, read live (its sendHighWaterMark may change). */
+  /** `limits` is the owning socket, read live (its high-water marks may change). */
   constructor(
-    private readonly limits: { readonly sendHighWaterMark: number },
+    private readonly limits: OutboxLimits,
     private readonly sock: BunSocket<any>,
     readonly events: OutboxEvents,
   ) {}
 
   get full(): boolean {
-    return this.queued >= this.limits.sendHighWaterMark;
+    return this.queued >= this.limits.sendHighWaterMark || this.queuedBytes >= this.limits.sendHighWaterMarkBytes;
+  }
+
+  /** Bytes held for this connection: frames not yet written, and the rest of a batch the kernel did not take. */
+  get queuedBytes(): number {
+    return this.pendingBytes + (this.unsent?.length ?? 0);
   }
 
   /** True when nothing is waiting to be written. */
@@ -71,11 +89,15 @@ export class Outbox {
     if (this.closed) return;
     const last = parts.length - 1;
     for (let i = 0; i <= last; i++) {
-      this.items.push(parts[i]!);
+      const p = parts[i]!;
+      this.items.push(p);
       this.flags.push(i < last ? FLAG_MORE : 0);
+      this.pendingBytes += p.length;
     }
     this.queued++;
-    this.scheduleFlush();
+    // a full batch goes out now: a long turn must not hold every connection's output until it ends
+    if (this.pendingBytes >= BATCH_BYTES && this.unsent === null && !this.flushing) this.flushEarly();
+    else this.scheduleFlush();
   }
 
   /** Queue bytes already encoded (greeting, handshake commands). */
@@ -83,6 +105,7 @@ export class Outbox {
     if (this.closed) return;
     this.items.push(b);
     this.flags.push(RAW);
+    this.pendingBytes += b.length;
     this.scheduleFlush();
   }
 
@@ -90,8 +113,10 @@ export class Outbox {
   command(frame: Buffer): void {
     if (this.codec === null) return this.raw(frame);
     if (this.closed) return;
-    this.items.push(frame.subarray(frame[0]! & FLAG_LONG ? 9 : 2));
+    const body = frame.subarray(frame[0]! & FLAG_LONG ? 9 : 2);
+    this.items.push(body);
     this.flags.push(FLAG_COMMAND);
+    this.pendingBytes += body.length;
     this.scheduleFlush();
   }
 
@@ -107,14 +132,34 @@ export class Outbox {
     }
   }
 
+  private flushEarly(): void {
+    try {
+      this.flush(false);
+    } catch (e) {
+      this.clear();
+      this.events.failed(new ZmtpError("EPROTO", "internal error while flushing", e));
+    }
+  }
+
   /** Called by the shared end-of-turn flush. */
   flushNow(): void {
     this.flushScheduled = false;
     this.flush();
   }
 
-  flush(): void {
+  /** Write what is queued until the kernel stops taking it; `notify`: report a fall below the high-water mark. */
+  flush(notify = true): void {
     const wasFull = this.full;
+    this.flushing = true;
+    try {
+      this.writeBatches();
+    } finally {
+      this.flushing = false;
+    }
+    if (notify && wasFull && !this.full) this.events.drained();
+  }
+
+  private writeBatches(): void {
     while (!this.closed && this.unsent === null && this.itemsHead < this.items.length) {
       const codec = this.codec;
       let size = 0;
@@ -129,10 +174,12 @@ export class Outbox {
         end++;
       }
       const out = Buffer.allocUnsafe(size);
+      let taken = 0;
       let off = 0;
       for (let i = this.itemsHead; i < end; i++) {
         const b = this.items[i]!;
         const f = this.flags[i]!;
+        taken += b.length;
         if (f !== RAW) {
           if (f === 0) this.queued--;
           if (codec !== null) {
@@ -146,6 +193,7 @@ export class Outbox {
         off += b.length;
       }
       this.itemsHead = end;
+      this.pendingBytes -= taken;
       if (end === this.items.length) {
         this.items = [];
         this.flags = [];
@@ -157,7 +205,6 @@ export class Outbox {
       }
       this.writeOut(out);
     }
-    if (wasFull && !this.full) this.events.drained();
   }
 
   private writeOut(out: Buffer): void {
@@ -176,15 +223,19 @@ export class Outbox {
   /** Bun `drain` handler. */
   onDrain(): void {
     if (this.unsent === null || this.closed) return;
+    const wasFull = this.full;
     const b = this.unsent;
     this.unsent = null;
     this.writeOut(b);
-    if (this.unsent === null) this.flush();
+    if (this.unsent === null) this.flush(false);
+    if (wasFull && !this.full) this.events.drained();
   }
 
   /** Drop everything queued. */
   clear(): void {
     this.unsent = null;
+    this.pendingBytes = 0;
+    this.queued = 0;
     this.items = [];
     this.flags = [];
     this.itemsHead = 0;

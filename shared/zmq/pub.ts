@@ -1,7 +1,14 @@
 /**
- * PUB and XPUB (RFC 29): each subscriber has its own prefix-subscription set;
- * a message goes to every subscriber whose set matches its first frame, and
- * is dropped for subscribers whose queue is at the high-water mark.
+ * PUB and XPUB (RFC 29): a message goes to every subscriber holding a
+ * prefix of its first frame, found through a subscription index
+ * (subscription-index.ts) at a cost that follows the subscribers it is
+ * delivered to, not the connections; it is dropped for subscribers whose
+ * queue is at a high-water mark (messages or bytes), with a `hwm:drop`
+ * event when a subscriber starts missing messages and `hwm:recovered`
+ * when it has room again. Each connection may hold at most
+ * `maxSubscriptions` topics of at most `maxTopicLength` bytes; others are
+ * refused (`subscription:refused`), so no peer can grow the index without
+ * bound.
  * Subscriptions arrive as ZMTP 3.1 SUBSCRIBE/CANCEL commands or as 3.0 data
  * frames (0x01/0x00 + topic); both are accepted.
  * XPUB additionally hands subscription changes to receive() as
@@ -15,29 +22,60 @@ import type { Connection } from "./connection.ts";
 import { ZmtpError } from "./errors.ts";
 import type { Frame, SocketOptions } from "./options.ts";
 import { ZSocket, type Received } from "./socket.ts";
-import { Subscriptions } from "./subscriptions.ts";
+import { SubscriptionIndex } from "./subscription-index.ts";
 
-export interface XPublisherOptions extends SocketOptions {
+export interface PublisherOptions extends SocketOptions {
+  /** Topics one connection may hold (default 100,000); further subscribes are refused. */
+  maxSubscriptions?: number;
+  /** Longest topic accepted, in bytes (default 4096); longer subscribes are refused. */
+  maxTopicLength?: number;
+}
+
+export interface XPublisherOptions extends PublisherOptions {
   verbose?: boolean;
 }
 
-export class Publisher extends ZSocket {
-  protected readonly subs = new Map<Connection, Subscriptions>();
-  /** How many subscribers hold each topic (latin1 key). */
-  private readonly holders = new Map<string, number>();
+export const DEFAULT_MAX_SUBSCRIPTIONS = 100_000;
+export const DEFAULT_MAX_TOPIC_LENGTH = 4096;
 
-  constructor(options: SocketOptions = {}, type: "PUB" | "XPUB" = "PUB") {
+type Refusal = "topic-length" | "count";
+
+export class Publisher extends ZSocket {
+  maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
+  maxTopicLength = DEFAULT_MAX_TOPIC_LENGTH;
+  protected readonly index = new SubscriptionIndex<Connection>();
+  /** Subscribers missing messages at their high-water mark: how many so far. */
+  private readonly dropping = new Map<Connection, number>();
+  /** Refusals already reported, per connection. */
+  private readonly refused = new Map<Connection, Set<Refusal>>();
+  private readonly targets: Connection[] = [];
+  private sending = false;
+
+  constructor(options: PublisherOptions = {}, type: "PUB" | "XPUB" = "PUB") {
     super(type, options);
+    for (const k of ["maxSubscriptions", "maxTopicLength"] as const) {
+      const v = options[k];
+      if (v === undefined) continue;
+      if (!Number.isSafeInteger(v) || v <= 0) throw new ZmtpError("EINVAL", `${k} must be a positive integer (got ${v})`);
+      this[k] = v;
+    }
   }
 
   protected peerAdded(c: Connection): void {
-    this.subs.set(c, new Subscriptions());
+    this.index.addPeer(c);
   }
 
   protected peerRemoved(c: Connection): void {
-    const s = this.subs.get(c);
-    this.subs.delete(c);
-    if (s) for (const t of s.topics()) this.dropHolder(t, false, c);
+    this.dropping.delete(c);
+    this.refused.delete(c);
+    for (const t of this.index.removePeer(c)) this.notify(false, t, true, c);
+  }
+
+  protected peerDrained(c: Connection): void {
+    const dropped = this.dropping.get(c);
+    if (dropped === undefined) return;
+    this.dropping.delete(c);
+    this.events.emit("hwm:recovered", { endpoint: c.endpoint, peer: c.peer!, dropped });
   }
 
   protected handleMessage(c: Connection, parts: Buffer[]): void {
@@ -51,24 +89,33 @@ export class Publisher extends ZSocket {
   protected upstream(_c: Connection, _parts: Buffer[]): void {}
 
   protected handleSubscription(c: Connection, subscribe: boolean, topic: Buffer): void {
-    const s = this.subs.get(c);
-    if (!s) return;
-    if (subscribe) {
-      const fresh = !s.has(topic);
-      if (fresh) s.add(topic);
-      const k = topic.toString("latin1");
-      const n = (fresh ? (this.holders.get(k) ?? 0) + 1 : this.holders.get(k)) ?? 1;
-      this.holders.set(k, n);
-      this.notify(true, topic, fresh && n === 1, c);
-    } else if (s.remove(topic, true)) this.dropHolder(topic, true, c);
+    if (!subscribe) {
+      const r = this.index.unsubscribe(c, topic);
+      if (r.changed) this.notify(false, topic, r.holders === 0, c);
+      return;
+    }
+    if (topic.length > this.maxTopicLength) return this.refuse(c, "topic-length", topic, this.maxTopicLength);
+    if (this.index.count(c) >= this.maxSubscriptions && !this.index.has(c, topic)) return this.refuse(c, "count", topic, this.maxSubscriptions);
+    const r = this.index.subscribe(c, topic);
+    this.notify(true, topic, r.changed && r.holders === 1, c);
   }
 
-  private dropHolder(topic: Buffer, explicit: boolean, c: Connection | null = null): void {
-    const k = topic.toString("latin1");
-    const n = (this.holders.get(k) ?? 1) - 1;
-    if (n <= 0) this.holders.delete(k);
-    else this.holders.set(k, n);
-    if (n <= 0 || explicit) this.notify(false, topic, n <= 0, c);
+  private refuse(c: Connection, reason: Refusal, topic: Buffer, limit: number): void {
+    let seen = this.refused.get(c);
+    if (!seen) this.refused.set(c, (seen = new Set()));
+    if (seen.has(reason)) return;
+    seen.add(reason);
+    this.events.emit("subscription:refused", { endpoint: c.endpoint, peer: c.peer!, reason, topicBytes: topic.length, limit });
+  }
+
+  /** Each subscriber's topics (a read-only copy, for inspection). */
+  protected get subs(): Map<Connection, ReadonlySet<string>> {
+    return this.index.peers();
+  }
+
+  /** Distinct topics some subscriber holds. */
+  get topicCount(): number {
+    return this.index.topicCount;
   }
 
   override receive(): Promise<Buffer[]> {
@@ -87,11 +134,29 @@ export class Publisher extends ZSocket {
   /** Never waits: subscribers whose queue is full miss the message. */
   override trySend(parts: Buffer[]): boolean {
     this.checkOpen();
-    const topic = parts[0];
-    for (const [c, s] of this.subs) {
-      if (!c.full && s.matches(topic)) c.send(parts);
+    // one array for the matches, unless a send from inside this one (an event listener) needs its own
+    const nested = this.sending;
+    const targets = this.index.match(parts[0], nested ? [] : this.targets);
+    this.sending = true;
+    try {
+      for (let i = 0; i < targets.length; i++) {
+        const c = targets[i]!;
+        if (!c.full) c.send(parts);
+        else this.drop(c);
+      }
+    } finally {
+      if (!nested) {
+        this.sending = false;
+        targets.length = 0;
+      }
     }
     return true;
+  }
+
+  private drop(c: Connection): void {
+    const n = this.dropping.get(c);
+    this.dropping.set(c, (n ?? 0) + 1);
+    if (n === undefined) this.events.emit("hwm:drop", { endpoint: c.endpoint, peer: c.peer!, messages: c.queued, bytes: c.queuedBytes });
   }
 
   send(frames: Frame | Frame[]): Promise<void> {

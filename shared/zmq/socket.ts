@@ -1,10 +1,11 @@
 /**
  * Base class of every socket type: bind/connect (with reconnect and
  * backoff), the set of ready peers, the receive queue with its high-water
- * mark, async receive with timeout and iteration, blocking round-robin send,
- * and close/linger. Socket types override the `protected` hooks. Security
- * options are captured per bind()/connect() (security.ts); `events` and
- * `receiveWithPeer()` tell who each peer is (auth.ts).
+ * marks (inbox.ts), async receive with timeout and iteration, blocking
+ * round-robin send, and close/linger. Socket types override the
+ * `protected` hooks. Security options are captured per bind()/connect()
+ * (security.ts); `events` and `receiveWithPeer()` tell who each peer is
+ * (auth.ts); `queueSizes()` what it holds.
  * @module
  */
 import type { Socket as BunSocket } from "bun";
@@ -14,9 +15,10 @@ import { Connection, type ConnectionOwner } from "./connection.ts";
 import { Endpoints } from "./endpoints.ts";
 import { ZmtpError } from "./errors.ts";
 import { SocketEvents } from "./events.ts";
+import { Inbox, type Incoming } from "./inbox.ts";
 import { Queue } from "./queue.ts";
 import { resolveSecurity, SECURITY_OPTION_KEYS, type Security, type SecurityOptions } from "./security.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, validateOptions, type Frame, type SocketOptions } from "./options.ts";
+import { DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_MAX_MESSAGE_SIZE, OPTION_KEYS, toParts, validateOptions, type Frame, type SocketOptions } from "./options.ts";
 
 interface Waiter<T> {
   resolve: (v: T) => void;
@@ -29,11 +31,7 @@ interface SendWaiter extends Waiter<void> {
   parts: Buffer[];
   onSent?: (c: Connection) => void;
 }
-/** A received message and the connection it came from. */
-export interface Incoming {
-  msg: Buffer[];
-  from: Connection | null;
-}
+export type { Incoming } from "./inbox.ts";
 
 /** A message with the peer it came from (null when that connection is gone). */
 export interface Received {
@@ -49,7 +47,9 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   receiveTimeout = -1;
   sendTimeout = -1;
   sendHighWaterMark = 1000;
+  sendHighWaterMarkBytes = DEFAULT_HIGH_WATER_MARK_BYTES;
   receiveHighWaterMark = 1000;
+  receiveHighWaterMarkBytes = DEFAULT_HIGH_WATER_MARK_BYTES;
   linger = 0;
   reconnectInterval = 100;
   reconnectMaxInterval = 0;
@@ -62,11 +62,10 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   protected readonly conns = new Set<Connection>();
   protected peers: Connection[] = [];
   private rr = 0;
-  private readonly inbox = new Queue<Incoming>();
+  private readonly inbox = new Inbox(this);
   private readonly recvWaiters = new Queue<Waiter<any>>();
   private readonly sendWaiters = new Queue<SendWaiter>();
   private readonly readableWaiters: (() => void)[] = [];
-  private readonly pausedConns = new Set<Connection>();
   private readonly endpoints = new Endpoints(this, (s, sec, ep) => this.adopt(s, sec, ep));
 
   constructor(
@@ -131,13 +130,14 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
     this.handleSubscription(c, subscribe, topic);
   }
 
-  onPeerDrain(_c: Connection): void {
+  onPeerDrain(c: Connection): void {
+    this.peerDrained(c);
     this.wakeSenders();
   }
 
   onPeerClosed(c: Connection, err?: ZmtpError): void {
     this.conns.delete(c);
-    this.pausedConns.delete(c);
+    this.inbox.forget(c);
     const i = this.peers.indexOf(c);
     if (i >= 0) {
       this.peers.splice(i, 1);
@@ -151,6 +151,8 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
 
   protected peerAdded(_c: Connection): void {}
   protected peerRemoved(_c: Connection): void {}
+  /** A peer's send queue fell below its high-water marks. */
+  protected peerDrained(_c: Connection): void {}
   protected handleMessage(c: Connection, parts: Buffer[]): void {
     this.deliver(c, parts);
   }
@@ -162,7 +164,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
 
   // ---- receiving ----------------------------------------------------------
 
-  /** Queue an incoming message for receive(); pauses the peer past the HWM. */
+  /** Queue an incoming message for receive(); pauses the peer past a high-water mark. */
   protected deliver(from: Connection | null, msg: Buffer[]): void {
     if (this.closed) return;
     const w = this.inbox.length === 0 ? this.recvWaiters.shift() : undefined;
@@ -171,32 +173,14 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
       w.resolve(w.withPeer ? this.output({ msg, from }, true) : this.unwrap({ msg, from }));
       return;
     }
-    this.inbox.push({ msg, from });
-    if (from && this.inbox.length >= this.receiveHighWaterMark) {
-      from.pause();
-      this.pausedConns.add(from);
-    }
+    this.inbox.push(from, msg);
     if (this.readableWaiters.length > 0) for (const r of this.readableWaiters.splice(0)) r();
   }
 
   /** Take a message if one is queued, without waiting. */
   tryReceive(): Buffer[] | null {
     const item = this.inbox.shift();
-    if (!item) return null;
-    if (this.pausedConns.size > 0 && this.inbox.length < this.receiveHighWaterMark) {
-      for (const c of this.pausedConns) c.resume();
-      this.pausedConns.clear();
-    }
-    return this.unwrap(item);
-  }
-
-  private takeItem(): Incoming | undefined {
-    const item = this.inbox.shift();
-    if (item && this.pausedConns.size > 0 && this.inbox.length < this.receiveHighWaterMark) {
-      for (const c of this.pausedConns) c.resume();
-      this.pausedConns.clear();
-    }
-    return item;
+    return item ? this.unwrap(item) : null;
   }
 
   private output(item: Incoming, withPeer: boolean | undefined): Buffer[] | Received {
@@ -220,9 +204,25 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   /** receive(), plus the PeerInfo (user id, credentials, metadata) of the sending connection. */
   receiveWithPeer(): Promise<Received> {
     if (this.closed) return Promise.reject(new ZmtpError("ETERM", "socket closed"));
-    const item = this.takeItem();
+    const item = this.inbox.shift();
     if (item) return Promise.resolve(this.output(item, true) as Received);
     return this.wait(true) as Promise<Received>;
+  }
+
+  /**
+   * What this socket holds in memory: messages and bytes queued for its
+   * peers (summed, and the most held for one peer) and for receive().
+   */
+  queueSizes(): { send: { messages: number; bytes: number; maxPeerBytes: number }; receive: { messages: number; bytes: number } } {
+    let messages = 0;
+    let bytes = 0;
+    let maxPeerBytes = 0;
+    for (const c of this.conns) {
+      messages += c.queued;
+      bytes += c.queuedBytes;
+      if (c.queuedBytes > maxPeerBytes) maxPeerBytes = c.queuedBytes;
+    }
+    return { send: { messages, bytes, maxPeerBytes }, receive: { messages: this.inbox.length, bytes: this.inbox.bytes } };
   }
 
   /** PeerInfo of every peer whose handshake is complete. */
