@@ -15,6 +15,7 @@ import { decode } from "../wire/codec.ts";
 import { isClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
 import { proxy, type ZSocket } from "../zmq/index.ts";
+import { PROXY_BATCH } from "../zmq/proxy.ts";
 
 /** Which way a message went: from the first socket to the second, or back. */
 export type RelayDirection = "forward" | "backward";
@@ -24,7 +25,11 @@ async function pump(from: ZSocket, to: ZSocket, dir: RelayDirection, tap: Tap, d
   while (!done.v && !from.closed && !to.closed) {
     await from.readable();
     let m: Buffer[] | null;
+    let n = 0;
     while (!done.v && !to.closed && (m = from.tryReceive()) !== null) {
+      // As proxy() does: give the event loop a turn every batch, so a long
+      // backlog is written out as it is forwarded, not at the end of it.
+      if (++n % PROXY_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
       try {
         tap(dir, m);
       } catch {
