@@ -15,7 +15,7 @@ import type { Logger } from "../roles/log.ts";
 import { encode } from "../wire/codec.ts";
 import { ERROR_SERVICE, errorReply } from "../wire/protocol.ts";
 import { readClock } from "../wire/tolerant.ts";
-import { Router, type RouterOptions, type SocketType } from "../zmq/index.ts";
+import { Router, type RouterOptions } from "../zmq/index.ts";
 import { Balancer, type BalancerAction, type BalancerOptions } from "./balancer.ts";
 import { brokerTap, peek } from "./relay.ts";
 
@@ -30,8 +30,7 @@ import { brokerTap, peek } from "./relay.ts";
  */
 export class ServerSide extends Router {
   constructor(options: RouterOptions = {}) {
-    super(options);
-    (this as { type: SocketType }).type = "DEALER";
+    super(options, "DEALER");
   }
 }
 

@@ -22,8 +22,12 @@ export class Router extends ZSocket {
   private readonly byId = new Map<string, Connection>();
   private nextId = (Math.random() * 0xffffffff) >>> 0;
 
-  constructor(options: RouterOptions = {}) {
-    super("ROUTER", options);
+  /**
+   * @param announceAs the type named in the handshake: ROUTER, or DEALER
+   *   for a broker that routes to REP peers (same frames on the wire)
+   */
+  constructor(options: RouterOptions = {}, announceAs: "ROUTER" | "DEALER" = "ROUTER") {
+    super(announceAs, options);
     if (options.mandatory !== undefined) this.mandatory = options.mandatory;
   }
 
