@@ -22,6 +22,7 @@ import {
   type ZSocket,
 } from "../shared/zmq/index.ts";
 import { frameBytes, peerAvailable, PEER_KINDS, PeerError, summary, usePeers, type FrameSpec, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
+import { exchangePubSub, expectedFrames } from "./peers/pubsub-exchange.ts";
 
 type Mech = "CURVE" | "PLAIN";
 interface Pattern {
@@ -110,7 +111,7 @@ function ourSocket(type: Pattern["client"] | Pattern["server"], opts: SocketOpti
   }
 }
 
-const expected = (frames: FrameSpec[]) => frames.map((f) => summary(frameBytes(f)));
+const expected = expectedFrames;
 
 /** Our REP/ROUTER echo, checking each message came from the authenticated client. */
 async function echoChecked(s: ZSocket, seen: string[]): Promise<void> {
@@ -143,40 +144,9 @@ async function requestCase(c: Case, ours: ZSocket, theirs: PeerSocket, bodies: F
   expect(new Set(seen)).toEqual(new Set([`${c.mech}:${EXPECTED_USER[c.mech]}`]));
 }
 
-const SYNC = "t!sync";
 async function pubSubCase(c: Case, ours: ZSocket, theirs: PeerSocket, bodies: FrameSpec[][]): Promise<void> {
   const messages = bodies.flatMap((b) => [["t", ...b], ["u", "filtered out"]]);
-  const want = messages.filter((m) => m[0] === "t").map(expected);
-  const sync = summary(Buffer.from(SYNC));
-  const got: string[][] = [];
-  if (c.ours === "server") {
-    await theirs.subscribe("t");
-    for (;;) {
-      await ours.send(SYNC);
-      const r = await theirs.recv(100).catch((e) => (e instanceof PeerError && e.code === "EAGAIN" ? null : Promise.reject(e)));
-      if (r) break;
-    }
-    for (const m of messages) await ours.send(m.map(frameBytes));
-    while (got.length < want.length) {
-      const r = await theirs.recv(15_000);
-      if (r[0] !== sync) got.push(r);
-    }
-  } else {
-    const sub = ours as Subscriber;
-    sub.subscribe("t");
-    sub.receiveTimeout = 100;
-    for (;;) {
-      await theirs.send([SYNC]);
-      const r = await sub.receive().catch((e) => (e instanceof ZmtpError && e.code === "EAGAIN" ? null : Promise.reject(e)));
-      if (r) break;
-    }
-    sub.receiveTimeout = 15_000;
-    for (const m of messages) await theirs.send(m);
-    while (got.length < want.length) {
-      const r = (await sub.receive()).map(summary);
-      if (r[0] !== sync) got.push(r);
-    }
-  }
+  const { got, want } = await exchangePubSub(c.ours === "server", ours, theirs, messages, 15_000);
   expect(got).toEqual(want);
 }
 

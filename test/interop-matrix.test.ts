@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { Dealer, Publisher, Reply, Request, Router, Subscriber, ZmtpError, type ZSocket } from "../shared/zmq/index.ts";
 import { CommandPeer, frameBytes, peerAvailable, PeerError, summary, type FrameSpec, type PeerKind, type PeerSocket } from "./peers/command-peer.ts";
+import { exchangePubSub, expectedFrames } from "./peers/pubsub-exchange.ts";
 
 type ClientType = "REQ" | "DEALER" | "PUB";
 type ServerType = "REP" | "ROUTER" | "SUB";
@@ -89,7 +90,7 @@ function wire(p: Pattern, body: FrameSpec[]): FrameSpec[] {
   if (p.client === "PUB") return ["t", ...body];
   return body;
 }
-const expected = (frames: FrameSpec[]) => frames.map((f) => summary(frameBytes(f)));
+const expected = expectedFrames;
 
 /** Our echo server: REP and ROUTER send back exactly what they received. */
 async function echo(s: ZSocket): Promise<void> {
@@ -118,42 +119,9 @@ async function runRequestCase(c: Case, ours: ZSocket, theirs: PeerSocket, bodies
   }
 }
 
-const SYNC = "t!sync";
 async function runPubSubCase(c: Case, ours: ZSocket, theirs: PeerSocket, bodies: FrameSpec[][]): Promise<void> {
   const messages = bodies.flatMap((b) => [wire(c.pattern, b), ["u", "filtered out"]]);
-  const want = messages.filter((m) => m[0] === "t").map(expected);
-  const syncSummary = summary(Buffer.from(SYNC));
-  const got: string[][] = [];
-  if (c.ours === "client") {
-    const pub = ours as Publisher;
-    await theirs.subscribe("t");
-    // publish until the subscription has reached us (libzmq's slow-joiner rule)
-    for (;;) {
-      await pub.send(SYNC);
-      const r = await theirs.recv(100).catch((e) => (e instanceof PeerError && e.code === "EAGAIN" ? null : Promise.reject(e)));
-      if (r) break;
-    }
-    for (const m of messages) await pub.send(m.map(frameBytes));
-    while (got.length < want.length) {
-      const r = await theirs.recv(10_000);
-      if (r[0] !== syncSummary) got.push(r);
-    }
-  } else {
-    const sub = ours as Subscriber;
-    sub.subscribe("t");
-    sub.receiveTimeout = 100;
-    for (;;) {
-      await theirs.send([SYNC]);
-      const r = await sub.receive().catch((e) => (e instanceof ZmtpError && e.code === "EAGAIN" ? null : Promise.reject(e)));
-      if (r) break;
-    }
-    sub.receiveTimeout = 10_000;
-    for (const m of messages) await theirs.send(m);
-    while (got.length < want.length) {
-      const r = (await sub.receive()).map(summary);
-      if (r[0] !== syncSummary) got.push(r);
-    }
-  }
+  const { got, want } = await exchangePubSub(c.ours === "client", ours, theirs, messages, 10_000);
   expect(got).toEqual(want);
 }
 
