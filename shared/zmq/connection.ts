@@ -1,7 +1,11 @@
 /**
  * One ZMTP peer connection over a Bun TCP/unix socket.
  *
- * Lifecycle (RFC 23/37): greeting (parsed incrementally) → handshake: NULL
+ * Lifecycle (RFC 23/37): greeting (parsed incrementally; on a bind that
+ * accepts several mechanisms only signature and major version go out
+ * first, and the rest, naming the client's mechanism, once the client's
+ * whole greeting is in: libzmq sends its whole greeting as soon as it has
+ * read our major version, so it never waits for ours) → handshake: NULL
  * (READY exchange, RFC 23 §"The NULL Security Mechanism") or a PLAIN/CURVE
  * state machine (mechanism.ts) with the authenticator on the server side →
  * socket-type compatibility check (ERROR + close when incompatible) →
@@ -17,10 +21,10 @@ import { isCompatible, type SocketType } from "./compat.ts";
 import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
 import { ZmtpError } from "./errors.ts";
 import { encodeFrame, FrameDecoder, FLAG_COMMAND, FLAG_MORE, MAX_PARTS } from "./frame.ts";
-import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting } from "./greeting.ts";
+import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting, peerMechanism } from "./greeting.ts";
 import type { FrameCodec, HandshakeStep, Mechanism } from "./mechanism.ts";
 import { Outbox } from "./outbox.ts";
-import { createMechanism, NULL_SECURITY, type Security } from "./security.ts";
+import { createMechanism, NULL_SECURITY, type AcceptedSecurity, type Security } from "./security.ts";
 
 /** What a connection needs from the socket that owns it. */
 export interface ConnectionOwner {
@@ -37,6 +41,8 @@ export interface ConnectionOwner {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** A negotiated bind's first greeting write: signature and major version. */
+const GREETING_SPLIT = 11;
 /** Largest frame a PLAIN/CURVE peer may send before it is authenticated (INITIATE with metadata fits easily). */
 const HANDSHAKE_FRAME_MAX = 64 * 1024;
 
@@ -68,6 +74,10 @@ export class Connection {
   private codec: FrameCodec | null = null;
   private peerProps: Map<string, Buffer> = new Map();
   private verdict: Verdict | null = null;
+  /** The mechanism in force (a negotiated bind settles on one once the peer's greeting is in). */
+  security: AcceptedSecurity;
+  /** A negotiated bind's choices, until the peer's greeting picks one. */
+  private choices: Security & { mechanism: "NEGOTIATED" } | null = null;
   /** Parts of a sealed multipart message being assembled. */
   private inner: Buffer[] = [];
   private innerBytes = 0;
@@ -75,8 +85,10 @@ export class Connection {
   constructor(
     readonly owner: ConnectionOwner,
     readonly sock: BunSocket<any>,
-    readonly security: Security = NULL_SECURITY,
+    security: Security = NULL_SECURITY,
   ) {
+    if (security.mechanism === "NEGOTIATED") this.choices = security;
+    this.security = security.mechanism === "NEGOTIATED" ? NULL_SECURITY : security;
     this.address = sock.remoteAddress ?? "";
     this.port = sock.remotePort ?? 0;
     // a PLAIN/CURVE peer gets no large allocation out of us before it is authenticated (see becomeReady)
@@ -92,7 +104,8 @@ export class Connection {
     });
     this.timer = setTimeout(() => this.destroy(new ZmtpError("EPROTO", "handshake timeout")), HANDSHAKE_TIMEOUT_MS);
     this.timer.unref?.();
-    this.out.raw(encodeGreeting(security.mechanism, security.server));
+    if (this.choices) this.out.raw(encodeGreeting().subarray(0, GREETING_SPLIT));
+    else this.out.raw(encodeGreeting(this.security.mechanism, this.security.server));
   }
 
   get full(): boolean {
@@ -125,6 +138,7 @@ export class Connection {
         this.greetLen += take;
         checkGreetingPrefix(this.greet, this.greetLen);
         if (this.greetLen < GREETING_SIZE) return;
+        if (this.choices) this.settle(this.greet);
         const sec = this.security;
         const g = parseGreeting(this.greet, sec.mechanism);
         this.greet = null;
@@ -141,6 +155,20 @@ export class Connection {
     } catch (e) {
       this.destroy(e instanceof ZmtpError ? e : new ZmtpError("EPROTO", "bad input", e));
     }
+  }
+
+  /** A negotiated bind: take the client's mechanism if listed, and finish our greeting with it. */
+  private settle(greeting: Buffer): void {
+    const name = peerMechanism(greeting);
+    const { choices } = this.choices!;
+    const chosen = choices.get(name);
+    this.choices = null;
+    if (!chosen) {
+      const listed = [...choices.keys()].join(", ");
+      throw new ZmtpError("ECOMPAT", `mechanism mismatch: peer uses ${JSON.stringify(name)}, this endpoint accepts ${listed}`);
+    }
+    this.security = chosen;
+    this.out.raw(encodeGreeting(chosen.mechanism, chosen.server).subarray(GREETING_SPLIT));
   }
 
   private onCommandBody(body: Buffer): void {
@@ -195,7 +223,7 @@ export class Connection {
     this.codec = this.mech?.codec ?? null;
     this.out.codec = this.codec;
     // a sealed frame is a MESSAGE: header, tag and flags byte around the body
-    if (this.mech !== null) this.decoder.maxMessageSize = this.owner.maxMessageSize + (this.codec ? MESSAGE_OVERHEAD : 0);
+    this.decoder.maxMessageSize = this.owner.maxMessageSize + (this.codec ? MESSAGE_OVERHEAD : 0);
     this.peer = makePeerInfo({
       mechanism: this.security.mechanism,
       address: this.address,

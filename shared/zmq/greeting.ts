@@ -42,6 +42,16 @@ export function checkGreetingPrefix(b: Uint8Array, len = b.length): void {
   if (len > 10 && b[10]! < 3) throw new ZmtpError("ECOMPAT", `unsupported ZMTP version ${b[10]}`);
 }
 
+/** The mechanism name of a complete greeting. Throws EPROTO if it is not zero-padded. */
+export function peerMechanism(b: Uint8Array): string {
+  let end = 12;
+  while (end < 32 && b[end] !== 0) end++;
+  for (let i = end; i < 32; i++) {
+    if (b[i] !== 0) throw new ZmtpError("EPROTO", "mechanism not zero-padded");
+  }
+  return Buffer.from(b.buffer, b.byteOffset + 12, end - 12).toString("latin1");
+}
+
 /**
  * Parse a complete greeting. `expectMechanism` must match the peer's mechanism
  * (RFC 23: both peers must use the same mechanism). The as-server flag is
@@ -50,12 +60,7 @@ export function checkGreetingPrefix(b: Uint8Array, len = b.length): void {
 export function parseGreeting(b: Uint8Array, expectMechanism = "NULL"): Greeting {
   checkGreetingPrefix(b);
   if (b.length < GREETING_SIZE) throw new ZmtpError("EPROTO", "truncated greeting");
-  let end = 12;
-  while (end < 32 && b[end] !== 0) end++;
-  for (let i = end; i < 32; i++) {
-    if (b[i] !== 0) throw new ZmtpError("EPROTO", "mechanism not zero-padded");
-  }
-  const mechanism = Buffer.from(b.buffer, b.byteOffset + 12, end - 12).toString("latin1");
+  const mechanism = peerMechanism(b);
   if (mechanism !== expectMechanism) {
     throw new ZmtpError(
       "ECOMPAT",

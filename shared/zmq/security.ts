@@ -8,13 +8,16 @@
  *   left out) → CURVE client;
  * - `plainServer: true` (needs `authenticate`) → PLAIN server;
  * - `plainUsername` / `plainPassword` → PLAIN client;
- * - none of these → NULL.
+ * - none of these → NULL;
+ * - `mechanisms: [...]` on a bind → each connection uses the mechanism its
+ *   client greets with, if listed (a public port open to NULL clients and
+ *   to PLAIN or CURVE ones; see connection.ts for how the greeting waits).
  *
  * Keys are 40-character Z85 strings or 32-byte arrays. Conflicting or
  * incomplete settings throw ZmtpError EINVAL from bind()/connect().
  * @module
  */
-import type { AuthRequest, Authenticator } from "./auth.ts";
+import type { AuthRequest, Authenticator, MechanismName } from "./auth.ts";
 import { CurveClient } from "./curve-client.ts";
 import { toKeyBytes, type CurveKey } from "./curve-keys.ts";
 import { CurveServer } from "./curve-server.ts";
@@ -41,6 +44,12 @@ export interface SecurityOptions {
   zapDomain?: string;
   /** Server side: decides who may connect (see auth.ts). */
   authenticate?: Authenticator | null;
+  /**
+   * Server side: accept each of these mechanisms, as the client chooses
+   * (CURVE needs `curveSecretKey`, PLAIN needs `authenticate`). libzmq has
+   * no such option; its clients need none (they greet as usual).
+   */
+  mechanisms?: MechanismName[] | null;
 }
 
 export const SECURITY_OPTION_KEYS = [
@@ -53,6 +62,7 @@ export const SECURITY_OPTION_KEYS = [
   "plainPassword",
   "zapDomain",
   "authenticate",
+  "mechanisms",
 ] as const;
 
 /** A resolved security configuration, captured per bind/connect. */
@@ -61,14 +71,19 @@ export type Security =
   | { mechanism: "PLAIN"; server: true; authenticate: Authenticator; domain: string }
   | { mechanism: "PLAIN"; server: false; username: string; password: string }
   | { mechanism: "CURVE"; server: true; secretKey: Buffer; authenticate: Authenticator | null; domain: string }
-  | { mechanism: "CURVE"; server: false; publicKey: Buffer; secretKey: Buffer; serverKey: Buffer };
+  | { mechanism: "CURVE"; server: false; publicKey: Buffer; secretKey: Buffer; serverKey: Buffer }
+  | { mechanism: "NEGOTIATED"; server: true; choices: ReadonlyMap<string, AcceptedSecurity> };
 
-export const NULL_SECURITY: Security = { mechanism: "NULL", server: false };
+/** One mechanism a negotiated bind may settle on. */
+export type AcceptedSecurity = Exclude<Security, { mechanism: "NEGOTIATED" }>;
+
+export const NULL_SECURITY: AcceptedSecurity = { mechanism: "NULL", server: false };
 
 const set = (v: unknown) => v !== undefined && v !== null;
 
 /** Check the options and pick the mechanism. Throws ZmtpError EINVAL. */
 export function resolveSecurity(o: SecurityOptions): Security {
+  if (set(o.mechanisms)) return resolveNegotiated(o);
   const curve = o.curveServer === true || set(o.curveServerKey);
   const plain = o.plainServer === true || set(o.plainUsername) || set(o.plainPassword);
   if (curve && plain) throw new ZmtpError("EINVAL", "both CURVE and PLAIN options are set; a socket uses one mechanism");
@@ -113,12 +128,32 @@ export function resolveSecurity(o: SecurityOptions): Security {
   return NULL_SECURITY;
 }
 
+/** `mechanisms`: the server side of every listed mechanism, keyed by its greeting name. */
+function resolveNegotiated(o: SecurityOptions): Security {
+  const list = o.mechanisms;
+  if (!Array.isArray(list) || list.length === 0) throw new ZmtpError("EINVAL", "mechanisms must be a non-empty list of NULL, PLAIN, CURVE");
+  if (set(o.curveServerKey) || set(o.plainUsername) || set(o.plainPassword)) {
+    throw new ZmtpError("EINVAL", "mechanisms is for the accepting side; client credentials are set too");
+  }
+  const choices = new Map<string, AcceptedSecurity>();
+  for (const m of list) {
+    if (m === "NULL") choices.set(m, NULL_SECURITY);
+    else if (m === "PLAIN") choices.set(m, resolveSecurity({ plainServer: true, authenticate: o.authenticate, zapDomain: o.zapDomain }) as AcceptedSecurity);
+    else if (m === "CURVE") {
+      const c = { curveServer: true, curveSecretKey: o.curveSecretKey, curvePublicKey: o.curvePublicKey, authenticate: o.authenticate, zapDomain: o.zapDomain };
+      choices.set(m, resolveSecurity(c) as AcceptedSecurity);
+    } else throw new ZmtpError("EINVAL", `unknown mechanism ${JSON.stringify(m)} (NULL, PLAIN or CURVE)`);
+  }
+  if (choices.size === 1) return [...choices.values()][0]!;
+  return { mechanism: "NEGOTIATED", server: true, choices };
+}
+
 function checkPair(publicKey: Buffer, secretKey: Buffer): void {
   if (!equal(publicFromSecret(secretKey), publicKey)) throw new ZmtpError("EINVAL", "curvePublicKey does not belong to curveSecretKey");
 }
 
 /** The handshake state machine for one connection; null for NULL. */
-export function createMechanism(s: Security, metadata: Buffer, address: string): Mechanism | null {
+export function createMechanism(s: AcceptedSecurity, metadata: Buffer, address: string): Mechanism | null {
   const req: Omit<AuthRequest, "mechanism" | "identity"> = { domain: s.mechanism !== "NULL" && s.server ? s.domain : "", address };
   switch (s.mechanism) {
     case "NULL":
