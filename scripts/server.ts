@@ -11,9 +11,10 @@ import { Membership } from "../shared/server/membership.ts";
 import { Replication } from "../shared/server/replication/replication.ts";
 import { ServerNode } from "../shared/server/node.ts";
 import { StatusService } from "../shared/server/status-service.ts";
+import { trustFor, warnIfOpen } from "../shared/roles/cluster-trust.ts";
 
 const { options: o, given } = roleOptions("server", [
-  "name", "dataDir", "brokerBackend", "proxyXsub", "proxyXpub", "ref", "peer", "host", "advertiseHost",
+  "name", "dataDir", "keysDir", "open", "brokerBackend", "proxyXsub", "proxyXpub", "ref", "peer", "host", "advertiseHost",
   "skew", "heartbeatMs", "clockSyncMs", "noReplication", "fsyncAlways", "minReplicas", "antiEntropyMs", "ackTimeoutMs",
   "json", "quiet",
 ], { bind: ["peer"] });
@@ -28,7 +29,9 @@ try {
     skewMs: o.skew,
     // No peer endpoint given: the first free port from the default up.
     peerSearch: given.has("peer") ? undefined : 40,
+    trust: trustFor(o),
   });
+  warnIfOpen(node.trust, node.log);
   // --no-replication: each server keeps only what it accepts (the course
   // seed's weakness); a baseline for measuring what replication costs.
   if (!o.noReplication) node.use(

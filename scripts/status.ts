@@ -8,11 +8,13 @@
  */
 import kleur from "kleur";
 import { roleOptions } from "../shared/roles/cli.ts";
+import { trustFor } from "../shared/roles/cluster-trust.ts";
 import { ClusterView, renderTable } from "../shared/status/cluster-view.ts";
 
-const { options } = roleOptions("status", ["ref", "host", "once", "json", "interval", "timeout"]);
+const { options } = roleOptions("status", ["ref", "host", "dataDir", "keysDir", "open", "once", "json", "interval", "timeout"]);
 
-const view = new ClusterView(options.ref, options.timeout);
+// The ref and the servers' peer endpoints take cluster members only: this view is one.
+const view = new ClusterView(options.ref, options.timeout, trustFor(options).member());
 const redraw = Boolean(process.stdout.isTTY) && !options.once && !options.json;
 kleur.enabled = Boolean(process.stdout.isTTY);
 for (;;) {

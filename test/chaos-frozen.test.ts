@@ -30,9 +30,12 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-/** A cluster with a ref, a broker that logs (its rotation lines), a quiet proxy and fast heartbeats. */
-async function cluster(servers: string[]): Promise<Cluster> {
-  const c = await Cluster.start({ ref: true, proxyArgs: ["--quiet"], extraArgs: ["--heartbeat-ms", "200"] });
+/**
+ * A cluster with a ref, a broker that logs (its rotation lines), a quiet
+ * proxy and fast heartbeats; `open` lets other teams' servers (no keys) in.
+ */
+async function cluster(servers: string[], open = false): Promise<Cluster> {
+  const c = await Cluster.start({ ref: true, proxyArgs: ["--quiet"], extraArgs: ["--heartbeat-ms", "200", ...(open ? ["--open"] : [])] });
   cleanups.push(() => c.stop());
   for (const s of servers) await c.startServer(s);
   return c;
@@ -91,7 +94,7 @@ test("other teams' servers (a REP and a DEALER, no heartbeats) are served beside
   if (probe.exitCode !== 0) {
     throw new Error(`${PYTHON} cannot import zmq and msgpack (apt-get install python3-zmq python3-msgpack): ${probe.stderr.toString()}`);
   }
-  const c = await cluster(["server1"]);
+  const c = await cluster(["server1"], true);
   const foreign = new Map<string, RoleProcess>();
   for (const mode of ["rep", "dealer"]) {
     const name = `py-${mode}`;

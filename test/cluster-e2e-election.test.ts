@@ -19,7 +19,7 @@ beforeAll(async () => {
   cluster = await Cluster.start({ brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
   await cluster.startRef(["--data-dir", cluster.dataDir, ...HB, "--quiet"]);
   // Subscribed before any publisher exists: the proxy must pass the subscription on.
-  watcher = new AnnouncementWatcher(cluster.endpoint("proxyXpub"));
+  watcher = new AnnouncementWatcher(cluster.endpoint("proxyXpub"), cluster.trust.member());
   serversStartedAt = Date.now();
   for (const name of ["server1", "server2", "server3"]) await cluster.startServer(name, HB);
 });

@@ -41,7 +41,7 @@ const ranks = (l: Listed[]) => Object.fromEntries(l.map((s) => [s.name, s.rank])
 beforeAll(async () => {
   cluster = await Cluster.start({ brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
   await cluster.startRef(["--data-dir", cluster.dataDir, ...HB]);
-  ref = new RpcClient({ endpoint: cluster.endpoint("ref"), clock, timeoutMs: 2000, retries: 1 });
+  ref = new RpcClient({ endpoint: cluster.endpoint("ref"), clock, timeoutMs: 2000, retries: 1, security: cluster.trust.member() });
   for (const name of ["server1", "server2", "server3"]) await cluster.startServer(name, HB);
 });
 afterAll(async () => {
@@ -83,7 +83,7 @@ describe("reference server", () => {
       expect(r.data.status).toBe("erro");
       expect(typeof r.data.description).toBe("string");
     }
-    const sock = new Request({ receiveTimeout: 3000, linger: 0 });
+    const sock = new Request({ receiveTimeout: 3000, linger: 0, ...cluster.trust.member() });
     try {
       sock.connect(cluster.endpoint("ref"));
       for (const frames of [[Buffer.from([0xc1])], [encode([1, 2, 3])], [encode({ a: 1 }), encode({ b: 2 })]]) {
@@ -129,7 +129,7 @@ describe("Lamport clocks across hops", () => {
     expect(r.data.clock).toBeGreaterThan(sent);
 
     const s1 = (await list()).find((s) => s.name === "server1")!;
-    const peer = new RpcClient({ endpoint: s1.address!, clock, timeoutMs: 2000, retries: 1 });
+    const peer = new RpcClient({ endpoint: s1.address!, clock, timeoutMs: 2000, retries: 1, security: cluster.trust.member() });
     try {
       const before = clock.value + 1;
       const st = await peer.request("status");

@@ -62,7 +62,7 @@ describe("replication", () => {
   }, 60_000);
 
   test("a malformed replication request is refused and the server keeps serving", async () => {
-    const rpc = new RpcClient({ endpoint: cluster.peerEndpoint("server1"), clock: new LamportClock(), retries: 0 });
+    const rpc = new RpcClient({ endpoint: cluster.peerEndpoint("server1"), clock: new LamportClock(), retries: 0, security: cluster.trust.member() });
     try {
       const bad = [
         ["replicate", { from: "x", origin: "x", address: "tcp://127.0.0.1:1", records: "nope" }],

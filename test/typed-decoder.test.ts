@@ -91,7 +91,8 @@ beforeAll(async () => {
   buildDecoder();
   // Servers start after the subscriber, so the first `servers` announcement is seen.
   cluster = await Cluster.start({ ref: true });
-  sub = new Subscriber({ receiveHighWaterMark: 100_000 });
+  // A cluster member: the proxy shows `servers` and `replication` to members only.
+  sub = new Subscriber({ receiveHighWaterMark: 100_000, ...cluster.trust.member() });
   sub.connect(cluster.endpoint("proxyXpub"));
   for (const t of ["servers", "replication", "typedchan", "typedana", "general"]) sub.subscribe(t);
   void (async () => {
@@ -121,9 +122,9 @@ function request(service: string, data: Record<string, unknown> = {}): Buffer {
   return encode({ service, data: { ...data, timestamp: Date.now(), clock: ++clock } });
 }
 
-/** A REQ socket on `endpoint`; closed after the test. */
-function reqSocket(endpoint: string): Request {
-  const s = new Request({ receiveTimeout: 5000, sendTimeout: 5000, linger: 0 });
+/** A REQ socket on `endpoint` (with the cluster's keys when it is an internal port); closed after the test. */
+function reqSocket(endpoint: string, member = false): Request {
+  const s = new Request({ receiveTimeout: 5000, sendTimeout: 5000, linger: 0, ...(member ? cluster.trust.member() : {}) });
   s.connect(endpoint);
   sockets.push(s);
   return s;
@@ -246,7 +247,7 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
   await delivery("general", (p) => p.data?.message === "typedseed: hi", 10_000);
 
   // The reference server, as a server would ask it (no address: the servers never try to reach it).
-  const ref = reqSocket(cluster.endpoint("ref"));
+  const ref = reqSocket(cluster.endpoint("ref"), true);
   await ask(ref, "rank", "ref rank typedcheck", request("rank", { user: "typedcheck" }));
   await ask(ref, "heartbeat", "ref heartbeat typedcheck", request("heartbeat", { user: "typedcheck" }));
   const list = view(await ask(ref, "list", "ref list", request("list")));
@@ -257,7 +258,7 @@ it("every reply and delivery decodes into int64-typed structs", async () => {
 
   // Each server's peer endpoint.
   for (const name of SERVERS) {
-    const peer = reqSocket(cluster.peerEndpoint(name));
+    const peer = reqSocket(cluster.peerEndpoint(name), true);
     await ask(peer, "clock", `${name} clock`, request("clock"));
     await ask(peer, "status", `${name} status`, request("status"));
     await ask(peer, "vector", `${name} vector`, request("vector"));

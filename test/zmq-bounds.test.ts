@@ -17,7 +17,10 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import { Publisher, Pull, Push, Subscriber, XPublisher, ZmtpError, type ZSocket } from "../shared/zmq/index.ts";
 import { freePort, spawnRole, type RoleProcess } from "./helpers/process.ts";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClusterTrust } from "../shared/roles/cluster-trust.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -110,7 +113,8 @@ function peakRssMb(pid: number): number {
 describe("the proxy role's bounds", () => {
   it("stays small with a subscriber that never reads 64 KiB messages, and says so", async () => {
     const [xsubPort, xpubPort] = [await freePort(), await freePort()];
-    const proxyRole = spawnRole("proxy", ["--proxy-xsub", String(xsubPort), "--proxy-xpub", String(xpubPort)]);
+    const keys = mkdtempSync(join(tmpdir(), "bbs-keys-"));
+    const proxyRole = spawnRole("proxy", ["--proxy-xsub", String(xsubPort), "--proxy-xpub", String(xpubPort), "--keys-dir", keys]);
     procs.push(proxyRole);
     const reader = track(new Subscriber({ receiveHighWaterMark: 1_000_000 }));
     const stuck = track(new Subscriber({ receiveHighWaterMark: 1 }));
@@ -122,7 +126,8 @@ describe("the proxy role's bounds", () => {
     void (async () => {
       for await (const m of reader) if (m[0]!.toString() === "big") got++;
     })();
-    const pub = track(new Publisher({ sendHighWaterMark: 1_000_000 }));
+    // The publisher side takes cluster members only.
+    const pub = track(new Publisher({ sendHighWaterMark: 1_000_000, ...ClusterTrust.load(keys).member() }));
     pub.connect(`tcp://127.0.0.1:${xsubPort}`);
     while (got === 0) {
       await pub.send(["big", "probe"]);

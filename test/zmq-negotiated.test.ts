@@ -20,6 +20,9 @@ const CLIENTS: Record<string, SocketOptions> = {
   CURVE: { curveServerKey: server.publicKey, curveSecretKey: client.secretKey, curvePublicKey: client.publicKey },
 };
 
+/** What the server sees of each client. */
+const WHO: Record<string, string> = { NULL: "NULL:", PLAIN: "PLAIN:ana", CURVE: "CURVE:member" };
+
 /** A REP on one port open to NULL, PLAIN (ana/s3cret) and CURVE (the client key), echoing "<mechanism>:<user id>". */
 async function negotiatedEcho(mechanisms: ("NULL" | "PLAIN" | "CURVE")[]): Promise<{ rep: Reply; endpoint: string; stop: () => void }> {
   const rep = new Reply({
@@ -57,7 +60,7 @@ describe("a bind accepting NULL, PLAIN and CURVE", () => {
       await req.send("hi");
       const [who, body] = (await req.receive()).map(String);
       expect(body).toBe("hi");
-      expect(who).toBe({ NULL: "NULL:", PLAIN: "PLAIN:ana", CURVE: "CURVE:member" }[mech]);
+      expect(who).toBe(WHO[mech]);
     }
   });
 
@@ -73,7 +76,7 @@ describe("a bind accepting NULL, PLAIN and CURVE", () => {
         const got = await theirs.recv(10_000);
         expect(got[1]).toBe(`hex:${Buffer.from("hi").toString("hex")}`);
         const who = Buffer.from(got[0]!.slice(4), "hex").toString();
-        expect(who).toBe({ NULL: "NULL:", PLAIN: "PLAIN:ana", CURVE: "CURVE:member" }[mech]);
+        expect(who).toBe(WHO[mech]);
       }
     }, 30_000);
   }

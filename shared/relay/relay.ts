@@ -21,7 +21,11 @@ import { PROXY_BATCH } from "../zmq/proxy.ts";
 export type RelayDirection = "forward" | "backward";
 export type Tap = (dir: RelayDirection, frames: Buffer[]) => void;
 
-async function pump(from: ZSocket, to: ZSocket, dir: RelayDirection, tap: Tap, done: { v: boolean }): Promise<void> {
+/** Hands one message on (default: `to.send`). */
+export type Deliver = (to: ZSocket, frames: Buffer[]) => Promise<void> | void;
+const plainSend: Deliver = (to, m) => to.send(m);
+
+async function pump(from: ZSocket, to: ZSocket, dir: RelayDirection, tap: Tap | undefined, done: { v: boolean }, deliver = plainSend): Promise<void> {
   while (!done.v && !from.closed && !to.closed) {
     await from.readable();
     let m: Buffer[] | null;
@@ -31,12 +35,12 @@ async function pump(from: ZSocket, to: ZSocket, dir: RelayDirection, tap: Tap, d
       // backlog is written out as it is forwarded, not at the end of it.
       if (++n % PROXY_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
       try {
-        tap(dir, m);
+        tap?.(dir, m);
       } catch {
         // a logging failure never stops forwarding
       }
       try {
-        await to.send(m);
+        await deliver(to, m);
       } catch {
         if (to.closed) break;
       }
@@ -45,11 +49,14 @@ async function pump(from: ZSocket, to: ZSocket, dir: RelayDirection, tap: Tap, d
   done.v = true;
 }
 
-/** Forwards both ways until either socket closes; `tap` sees each message first. */
-export async function relay(a: ZSocket, b: ZSocket, tap?: Tap): Promise<void> {
-  if (!tap) return proxy(a, b);
+/**
+ * Forwards both ways until either socket closes; `tap` sees each message
+ * first; `forward` (default: send as it is) hands on what goes from a to b.
+ */
+export async function relay(a: ZSocket, b: ZSocket, tap?: Tap, forward?: Deliver): Promise<void> {
+  if (!tap && !forward) return proxy(a, b);
   const done = { v: false };
-  await Promise.race([pump(a, b, "forward", tap, done), pump(b, a, "backward", tap, done)]);
+  await Promise.race([pump(a, b, "forward", tap, done, forward), pump(b, a, "backward", tap, done)]);
   done.v = true;
 }
 

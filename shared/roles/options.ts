@@ -77,6 +77,9 @@ export const OPTIONS = {
   // Log output.
   json: { kind: "boolean", flag: "json", help: "print JSON, one object per line" },
   quiet: { kind: "boolean", flag: "quiet", help: "log nothing" },
+  // Cluster trust (cluster-trust.ts).
+  keysDir: { kind: "string", flag: "keys-dir", placeholder: "dir", env: "KEYS_DIR", unset: "<data-dir>/keys", help: "the cluster's CURVE key pair (made on first start) and trusted.keys" },
+  open: { kind: "boolean", flag: "open", env: "CLUSTER_OPEN", help: "internal ports unauthenticated, for mixing with other teams' servers: anyone on the network can then act as a server" },
   // Server and ref.
   name: { kind: "string", flag: "name", placeholder: "name", env: "SERVER_NAME", default: "server1", nameKind: "server", help: "server name (its rank and data directory follow it)" },
   dataDir: { kind: "string", flag: "data-dir", placeholder: "dir", env: "DATA_DIR", default: "data", help: "parent of the data directories (<dir>/<name>/ for a server, <dir>/ref/ for the ref)" },

@@ -17,17 +17,23 @@
  * publishing anything.
  *
  * Extensions beside the contract's services: `presence` and `names`
- * (presence-service.ts), answered from memory, never stored.
+ * (presence-service.ts), answered from memory, never stored; owned names
+ * (owned-names.ts): `login` with a `password`, `token` on publish, message
+ * and private history, and `session`. A login with a password needs its
+ * asynchronous password check first (`check`), whose result `handle` takes;
+ * every handler itself stays synchronous, so a batch of requests still
+ * runs in one transaction.
  *
  * @module
  */
 import type { LamportClock } from "../cluster/lamport.ts";
 import { createLogger, type Logger } from "../roles/log.ts";
 import type { ChatRecord, HistoryQuery, LocalRecord, Store } from "../store/store.ts";
-import { CLIENT_SERVICES, okStatus, PEER_SERVICES, REF_SERVICES, type Envelope } from "../wire/protocol.ts";
+import { CLIENT_SERVICES, okStatus, PEER_SERVICES, PRIVATE_TOPIC_PREFIX, REF_SERVICES, type Envelope } from "../wire/protocol.ts";
 import { Runner, type Answer } from "../wire/runner.ts";
 import { ServiceError, ServiceTable, type Fields, type RequestInfo } from "../wire/service-table.ts";
 import { CONTRACT_RULES } from "../wire/validate.ts";
+import { OwnedNames, type Credential } from "./owned-names.ts";
 import { PresenceBoard } from "./presence-service.ts";
 
 /** A publication: topic frame and payload map. */
@@ -55,6 +61,8 @@ export interface ChatServiceOptions {
 interface Effects {
   deliveries: Delivery[];
   records: ChatRecord[];
+  /** What the password check of a login found (owned-names.ts). */
+  credential?: Credential;
 }
 
 const SERVER_ONLY: ReadonlySet<string> = new Set<string>([...PEER_SERVICES, ...REF_SERVICES]);
@@ -83,13 +91,16 @@ export function displayLine(r: ChatRecord): string {
  * The publication for a stored publish/message record; null for other
  * kinds. Beside the contract's `{service, data}` it carries a top-level
  * `message` (display line) and integer `timestamp`, which is what the seed
- * team's subscribers read; contract readers ignore both.
+ * team's subscribers read; contract readers ignore both. A private message
+ * to a registered name (`ownedDst`) goes out on `$private/<dst>`, which
+ * the proxy hands only to that user's authenticated subscribers.
  */
-export function deliveryFor(r: ChatRecord): Delivery | null {
+export function deliveryFor(r: ChatRecord, ownedDst = false): Delivery | null {
   if (r.kind !== "publish" && r.kind !== "message") return null;
   const data = wireMessage(r) as Envelope["data"];
   const payload = { service: r.kind, data, message: displayLine(r), timestamp: data.timestamp };
-  return { topic: (r.kind === "publish" ? r.channel : r.dst)!, payload };
+  const topic = r.kind === "publish" ? r.channel! : ownedDst ? PRIVATE_TOPIC_PREFIX + r.dst! : r.dst!;
+  return { topic, payload };
 }
 
 /** The client services over a Store. */
@@ -101,39 +112,64 @@ export class ChatService {
   private readonly clock: LamportClock;
   private readonly now: () => number;
   private readonly runner: Runner<Effects>;
+  private readonly owned: OwnedNames;
 
   constructor(store: Store, opts: ChatServiceOptions) {
     this.store = store;
     this.serverName = opts.serverName;
     this.clock = opts.clock;
     this.now = opts.now;
+    const log = opts.log ?? createLogger({ role: "server", mode: "quiet" });
+    this.owned = new OwnedNames({ store, log, clock: opts.clock, append: (r) => this.append(r).record });
     const table = new ServiceTable<Effects>("client", (s) =>
       SERVER_ONLY.has(s) ? `service '${s}' is only served between servers` : `unknown service '${s}'`,
     );
     const handlers: Record<(typeof CLIENT_SERVICES)[number], (d: Fields, fx: Effects, info: RequestInfo) => Fields> = {
-      login: (d, fx) => this.login(d.user as string, fx),
+      login: (d, fx) => this.owned.login(d.user as string, d.password as string | undefined, fx.credential, fx.records),
       users: () => ({ users: this.store.users() }),
       channel: (d, fx) => this.channel(d.channel as string, fx),
       channels: () => ({ channels: this.store.channels() }),
       publish: (d, fx, info) => this.publish(d, fx, info.seed),
       message: (d, fx) => this.message(d, fx),
       history: (d) => this.history(d),
+      session: (d) => this.owned.session(d.user as string, d.token as string),
     };
     for (const name of CLIENT_SERVICES) table.add({ name, rule: CONTRACT_RULES[name], handle: handlers[name] });
     this.presence = new PresenceBoard({ clock: opts.clock, now: opts.now, hasUser: (u) => this.store.hasUser(u) });
     for (const entry of this.presence.services<Effects>()) table.add(entry);
-    this.runner = new Runner({ table, clock: opts.clock, log: opts.log ?? createLogger({ role: "server", mode: "quiet" }), now: opts.now, peer: "broker" });
+    this.runner = new Runner({ table, clock: opts.clock, log, now: opts.now, peer: "broker" });
   }
 
-  /** Handles one request body (the frames after the envelope). Never throws. */
-  run(body: Buffer[]): HandleResult {
+  /** The request in a body (the frames after the envelope), or the result refusing it. */
+  decode(body: Buffer[]): { raw: unknown } | { result: HandleResult } {
     const d = this.runner.decode(body);
-    return "answer" in d ? { ...d.answer, deliveries: [], records: [] } : this.handle(d.raw);
+    return "answer" in d ? { result: { ...d.answer, deliveries: [], records: [] } } : d;
   }
 
-  /** Handles one decoded request (contract or seed dialect). Never throws. */
-  handle(raw: unknown): HandleResult {
-    const fx: Effects = { deliveries: [], records: [] };
+  /** Handles one request body that needs no {@link check}. Never throws. */
+  run(body: Buffer[]): HandleResult {
+    const d = this.decode(body);
+    return "result" in d ? d.result : this.handle(d.raw);
+  }
+
+  /**
+   * The asynchronous step a decoded request needs before `handle` (the
+   * password check of a login with a password), or null for every other
+   * request. Never rejects.
+   */
+  check(raw: unknown): Promise<Credential> | null {
+    return this.owned.check(raw);
+  }
+
+  /** check + handle, for a request on its own (tests, tools). Never throws. */
+  async serve(raw: unknown): Promise<HandleResult> {
+    const pending = this.check(raw);
+    return this.handle(raw, pending ? await pending : undefined);
+  }
+
+  /** Handles one decoded request (contract or seed dialect), given what its check found. Never throws. */
+  handle(raw: unknown, credential?: Credential): HandleResult {
+    const fx: Effects = { deliveries: [], records: [], credential };
     const answer = this.runner.handle(raw, fx) as Answer; // every chat handler is synchronous
     return answer.failed ? { ...answer, deliveries: [], records: [] } : { ...answer, ...fx };
   }
@@ -148,11 +184,6 @@ export class ChatService {
     return this.runner.encode(a);
   }
 
-  private login(user: string, fx: Effects): Fields {
-    fx.records.push(this.append({ kind: "login", user }).record);
-    return { status: okStatus("login") };
-  }
-
   private channel(name: string, fx: Effects): Fields {
     if (this.store.hasChannel(name)) throw new ServiceError(`channel '${name}' already exists`);
     fx.records.push(this.append({ kind: "channel", channel: name }).record);
@@ -162,6 +193,7 @@ export class ChatService {
   /** A seed-dialect publish creates a missing channel: their clients never create `general`. */
   private publish(d: Fields, fx: Effects, createChannel: boolean): Fields {
     const { user, channel, message, id } = d as { user: string; channel: string; message: string; id?: string };
+    this.owned.authorize(user, d.token, `publish as '${user}'`);
     const missing = !this.store.hasChannel(channel);
     if (missing && !createChannel) throw new ServiceError(`channel '${channel}' does not exist`);
     if (!this.store.hasUser(user)) throw new ServiceError(`user '${user}' is unknown (log in first)`);
@@ -171,6 +203,7 @@ export class ChatService {
 
   private message(d: Fields, fx: Effects): Fields {
     const { src, dst, message, id } = d as { src: string; dst: string; message: string; id?: string };
+    this.owned.authorize(src, d.token, `a message from '${src}'`);
     if (!this.store.hasUser(dst)) throw new ServiceError(`user '${dst}' does not exist`);
     if (!this.store.hasUser(src)) throw new ServiceError(`user '${src}' is unknown (log in first)`);
     return this.write({ kind: "message", src, dst, message, id }, fx);
@@ -182,7 +215,7 @@ export class ChatService {
     const { record, duplicate } = this.append(r);
     if (!duplicate) {
       fx.records.push(record);
-      fx.deliveries.push(deliveryFor(record)!);
+      fx.deliveries.push(deliveryFor(record, record.kind === "message" && this.owned.owned(record.dst!))!);
     }
     return { status: "OK", id: record.id };
   }
@@ -192,6 +225,7 @@ export class ChatService {
     if ("channel" in q) {
       if (!this.store.hasChannel(q.channel)) throw new ServiceError(`channel '${q.channel}' does not exist`);
     } else {
+      this.owned.authorize(q.user, d.token, `the private history of '${q.user}'`);
       for (const u of [q.user, q.peer]) if (!this.store.hasUser(u)) throw new ServiceError(`user '${u}' does not exist`);
     }
     const before = d.before as string | number | undefined;

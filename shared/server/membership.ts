@@ -59,6 +59,7 @@ export class Membership implements Component {
       timeoutMs,
       retries: 0,
       now: () => this.node.wall.now(),
+      security: this.node.trust.member(),
     });
     this.running = true;
     // A server we do not list called us: it has just registered, so ask the

@@ -6,7 +6,9 @@
  * concurrently, replies routed back by their envelope), a PUB to the proxy
  * (deliveries and server topics), a SUB to the proxy (server topics), and a
  * ROUTER on its own peer endpoint (server-to-server services, answered to
- * REQ and DEALER peers alike).
+ * REQ and DEALER peers alike). The peer endpoint takes cluster members
+ * only, and the node connects to the broker, proxy, ref and other servers
+ * as one (cluster-trust.ts), unless the trust is open.
  *
  * Components (membership, election, clock sync, replication) register peer
  * services with `peerService`, topic handlers with `onTopic`, and hook into
@@ -37,6 +39,7 @@ import { resolveOrigin } from "./origin.ts";
 import { listenTopics } from "./endpoints/topics.ts";
 import { TOPIC_PRESENCE } from "../wire/presence.ts";
 import { startStallTrace } from "../debug/stall-trace.ts";
+import { logRefusals, type ClusterTrust } from "../roles/cluster-trust.ts";
 
 /** The endpoints a server uses: connect forms, and the bind form of its peer endpoint. */
 export type ServerEndpoints = Pick<Endpoints, "brokerBackend" | "proxyXsub" | "proxyXpub" | "ref" | "peer">;
@@ -54,6 +57,8 @@ export interface ServerNodeOptions {
   skewMs?: number;
   /** When set, ports above the peer endpoint's are tried in turn while taken (this many in all). */
   peerSearch?: number;
+  /** The cluster's keys (or open mode). */
+  trust: ClusterTrust;
 }
 
 /** What a server announces to its parts. */
@@ -79,6 +84,7 @@ export class ServerNode implements ClientPort, TopicPort {
   readonly store: Store;
   readonly chat: ChatService;
   readonly endpoints: ServerEndpoints;
+  readonly trust: ClusterTrust;
   /** This server's peer endpoint as others connect to it (known once started). */
   peerAddress = "";
   private readonly advertiseHost: string;
@@ -111,6 +117,10 @@ export class ServerNode implements ClientPort, TopicPort {
     this.name = opts.name;
     this.log = opts.log;
     this.endpoints = opts.endpoints;
+    this.trust = opts.trust;
+    for (const s of [this.pub, this.sub, this.backend]) Object.assign(s, opts.trust.member());
+    Object.assign(this.peer, opts.trust.membersOnly());
+    logRefusals(this.peer, this.log, "peer endpoint");
     this.advertiseHost = opts.advertiseHost;
     this.peerSearch = opts.peerSearch;
     this.wall = new WallClock(opts.skewMs === undefined ? {} : { skewMs: opts.skewMs });

@@ -9,12 +9,13 @@
 import { RpcClient } from "../wire/rpc-client.ts";
 import type { LamportClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
+import type { ClusterTrust } from "../roles/cluster-trust.ts";
 
 export class PeerClients {
   private readonly byAddress = new Map<string, RpcClient>();
 
   constructor(
-    private readonly node: { readonly clock: LamportClock; readonly log: Logger; readonly wall: { now(): number } },
+    private readonly node: { readonly clock: LamportClock; readonly log: Logger; readonly wall: { now(): number }; readonly trust: ClusterTrust },
     /** How long one request may wait for its reply, in ms. */
     private readonly timeoutMs: number,
   ) {}
@@ -31,6 +32,7 @@ export class PeerClients {
         timeoutMs: this.timeoutMs,
         retries: 0,
         now: () => this.node.wall.now(),
+        security: this.node.trust.member(),
       });
       this.byAddress.set(address, c);
     }

@@ -9,6 +9,7 @@
 import kleur from "kleur";
 import { LamportClock } from "../cluster/lamport.ts";
 import { RpcClient } from "../wire/rpc-client.ts";
+import type { SocketOptions } from "../zmq/index.ts";
 import { parseList } from "../server/membership.ts";
 import { parseStatus, type ServerStatus } from "../server/status-service.ts";
 import type { PeerInfo } from "../server/ports.ts";
@@ -39,6 +40,8 @@ export class ClusterView {
   constructor(
     private readonly refEndpoint: string,
     private readonly timeoutMs: number,
+    /** How to connect to the ref and the peer endpoints (the cluster's keys). */
+    private readonly security: SocketOptions = {},
   ) {}
 
   /** The ref's list, then every listed server's status, asked in parallel. */
@@ -92,7 +95,7 @@ export class ClusterView {
 
   private client(endpoint: string, name: string): RpcClient {
     let c = this.clients.get(endpoint);
-    if (!c) this.clients.set(endpoint, (c = new RpcClient({ endpoint, clock: this.clock, peerName: name, timeoutMs: this.timeoutMs, retries: 0 })));
+    if (!c) this.clients.set(endpoint, (c = new RpcClient({ endpoint, clock: this.clock, peerName: name, timeoutMs: this.timeoutMs, retries: 0, security: this.security })));
     return c;
   }
 }

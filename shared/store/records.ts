@@ -14,6 +14,7 @@ export interface Row {
   origin: string; seq: number; kind: string; id: string;
   user: string | null; channel: string | null; src: string | null; dst: string | null; message: string | null;
   timestamp: number; clock: number;
+  secret: string | null; claim: string | null;
 }
 
 /** The conversation key a record's history lives under, or null. */
@@ -47,6 +48,8 @@ export function fromRow(row: Row): ChatRecord {
   if (row.src !== null) r.src = row.src;
   if (row.dst !== null) r.dst = row.dst;
   if (row.message !== null) r.message = row.message;
+  if (row.secret !== null) r.secret = row.secret;
+  if (row.claim !== null) r.claim = row.claim;
   return r;
 }
 
@@ -72,7 +75,10 @@ export function checkRecord(r: unknown): asserts r is ChatRecord {
   if (typeof x.id !== "string" || x.id.length === 0) throw bad("id");
   if (typeof x.timestamp !== "number" || !Number.isFinite(x.timestamp)) throw bad("timestamp");
   if (!isClock(x.clock)) throw bad("clock");
-  for (const f of ["user", "channel", "src", "dst", "message"]) if (!isOptString(x[f])) throw bad(f);
-  const need: Record<string, string[]> = { login: ["user"], channel: ["channel"], publish: ["user", "channel", "message"], message: ["src", "dst", "message"] };
+  for (const f of ["user", "channel", "src", "dst", "message", "secret", "claim"]) if (!isOptString(x[f])) throw bad(f);
+  const need: Record<string, string[]> = {
+    login: ["user"], channel: ["channel"], publish: ["user", "channel", "message"], message: ["src", "dst", "message"],
+    claim: ["user", "secret"], session: ["user", "secret", "claim"],
+  };
   for (const f of need[x.kind]!) if (typeof x[f] !== "string") throw bad(`${x.kind} needs ${f}`);
 }

@@ -12,7 +12,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { record as traceRecord, tracing } from "../debug/stall-trace.ts";
 import type { CheckpointerReport, CheckpointerStart } from "./checkpointer.ts";
-import { COLS, DB_FILE, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
+import { ClaimIndex } from "./claims.ts";
+import { COLS, DB_FILE, migrate, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { before, checkRecord, convKey, fromRow, queryKey, recordHash, type Row } from "./records.ts";
 import {
   StoreError,
@@ -91,6 +92,7 @@ class SqliteStore implements Store {
   private s: Record<string, Statement>;
   private checkpointer: Worker | null = null;
   private finishScheduled = false;
+  private claims: ClaimIndex;
 
   constructor(db: Database, serverName: string) {
     this.db = db;
@@ -99,16 +101,14 @@ class SqliteStore implements Store {
     const ver = db.query("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | null;
     if (ver === null) {
       db.run("INSERT INTO meta(key, value) VALUES ('schema', ?), ('server', ?), ('digest', '0'), ('count', '0')", [SCHEMA_VERSION, serverName]);
-    } else if (ver.value !== SCHEMA_VERSION) {
-      throw new StoreError(`schema version ${ver.value} in database, this program needs ${SCHEMA_VERSION}`);
-    }
+    } else if (ver.value !== SCHEMA_VERSION) migrate(db, ver.value); // or refuses it
     const owner = db.query("SELECT value FROM meta WHERE key = 'server'").get() as { value: string } | null;
     if (owner && owner.value !== serverName) {
       throw new StoreError(`data belongs to server '${owner.value}', not '${serverName}'`);
     }
     const q = (sql: string) => db.prepare(sql);
     this.s = {
-      insert: q(`INSERT INTO records(${COLS}, conv, hidden) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insert: q(`INSERT INTO records(${COLS}, conv, hidden) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       byId: q(`SELECT ${COLS} FROM records WHERE id = ? AND hidden = 0`),
       has: q("SELECT 1 AS x FROM records WHERE origin = ? AND seq = ?"),
       hide: q("UPDATE records SET hidden = 1 WHERE origin = ? AND seq = ?"),
@@ -125,6 +125,7 @@ class SqliteStore implements Store {
       histClock: q(`SELECT ${COLS} FROM records WHERE conv = ? AND hidden = 0 AND clock < ? ORDER BY clock DESC, origin DESC, seq DESC LIMIT ?`),
       histKey: q(`SELECT ${COLS} FROM records WHERE conv = ? AND hidden = 0 AND (clock, origin, seq) < (?, ?, ?) ORDER BY clock DESC, origin DESC, seq DESC LIMIT ?`),
     };
+    this.claims = new ClaimIndex(db);
     this.reload();
   }
 
@@ -250,7 +251,7 @@ class SqliteStore implements Store {
       }
       const seq = this.localSeq + 1;
       const record: ChatRecord = { ...r, origin: this.serverName, seq, id: r.id ?? `${this.serverName}:${seq}` };
-      for (const k of ["user", "channel", "src", "dst", "message"] as const) if (record[k] === undefined) delete record[k];
+      for (const k of ["user", "channel", "src", "dst", "message", "secret", "claim"] as const) if (record[k] === undefined) delete record[k];
       checkRecord(record);
       this.insert(record, false);
       this.localSeq = seq;
@@ -281,10 +282,11 @@ class SqliteStore implements Store {
   private insert(r: ChatRecord, hidden: boolean): void {
     this.s.insert!.run(
       r.origin, r.seq, r.kind, r.id, r.user ?? null, r.channel ?? null, r.src ?? null, r.dst ?? null,
-      r.message ?? null, r.timestamp, r.clock, convKey(r), hidden ? 1 : 0,
+      r.message ?? null, r.timestamp, r.clock, r.secret ?? null, r.claim ?? null, convKey(r), hidden ? 1 : 0,
     );
     if (r.kind === "login") this.s.addUser!.run(r.user!);
     else if (r.kind === "channel") this.s.addChannel!.run(r.channel!);
+    else if (r.kind === "claim" || r.kind === "session") this.claims.note(r);
     else if (!hidden) this.account(r);
     this.advance(r.origin, r.seq);
   }
@@ -355,6 +357,14 @@ class SqliteStore implements Store {
 
   channels(): string[] {
     return (this.s.channels!.all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  claimOf(user: string): { id: string; hash: string } | undefined {
+    return this.claims.claimOf(user);
+  }
+
+  hasSession(user: string, digest: string): boolean {
+    return this.claims.hasSession(user, digest);
   }
 
   history(q: HistoryQuery, limit: number, beforeArg?: string | number): ChatRecord[] {

@@ -21,8 +21,15 @@
  * @module
  */
 
-export type RecordKind = "login" | "channel" | "publish" | "message";
-export const RECORD_KINDS: ReadonlySet<string> = new Set(["login", "channel", "publish", "message"]);
+/**
+ * `claim` (a user name registered with a password: `user`, `secret` the
+ * argon2id hash) and `session` (a login's token: `user`, `secret` the
+ * SHA-256 of the token, `claim` the id of the claim it was granted under)
+ * are replicated like every other record but never listed: no history, no
+ * users, no deliveries, not in the digest or count (see claims.ts).
+ */
+export type RecordKind = "login" | "channel" | "publish" | "message" | "claim" | "session";
+export const RECORD_KINDS: ReadonlySet<string> = new Set(["login", "channel", "publish", "message", "claim", "session"]);
 
 export interface ChatRecord {
   origin: string;
@@ -35,6 +42,10 @@ export interface ChatRecord {
   src?: string;
   dst?: string;
   message?: string;
+  /** claim: the password's argon2id hash; session: the token's SHA-256 (hex). Never the password or token. */
+  secret?: string;
+  /** session: the id of the claim the session was granted under. */
+  claim?: string;
   /** Wall clock (ms) of the accepting server when it accepted the record. */
   timestamp: number;
   /** Lamport clock of the event. */
@@ -73,6 +84,13 @@ export interface Store {
   users(): string[];
   hasChannel(name: string): boolean;
   channels(): string[];
+  /**
+   * The claim that owns a user name, if any: of all claims of that name held
+   * here, the first in history order (clock, origin, seq).
+   */
+  claimOf(user: string): { id: string; hash: string } | undefined;
+  /** True if `digest` (a token's SHA-256, hex) is a session of `user` granted under its owning claim. */
+  hasSession(user: string, digest: string): boolean;
   /**
    * A page of a channel's or a private conversation's messages, oldest
    * first, in (clock, origin, seq) order; `before` (a message id or a clock)

@@ -10,8 +10,11 @@
  * @module
  */
 
-/** Services a client (or bot) may send through the broker. */
-export const CLIENT_SERVICES = ["login", "users", "channel", "channels", "publish", "message", "history"] as const;
+/**
+ * Services a client (or bot) may send through the broker. `history` and
+ * `session` are extensions (see {@link MAX_PASSWORD_BYTES} for owned names).
+ */
+export const CLIENT_SERVICES = ["login", "users", "channel", "channels", "publish", "message", "history", "session"] as const;
 /** Services servers send to the reference server. */
 export const REF_SERVICES = ["rank", "list", "heartbeat"] as const;
 /** Services servers send to each other's peer endpoint. */
@@ -43,6 +46,15 @@ export const TOPIC_REPLICATION = "replication";
  */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([TOPIC_SERVERS, TOPIC_REPLICATION]);
 export const RESERVED_PREFIX = "$";
+/**
+ * Extension, owned names: a private message to a registered user goes out
+ * on topic `$private/<dst>` instead of `<dst>`. The proxy hands it only to
+ * subscribers that authenticated (ZMTP PLAIN) as that user, on topic
+ * `<dst>` again, so their clients see an ordinary delivery. No user or
+ * channel can start with `$`, so this never collides with a name; messages
+ * to unregistered names keep topic `<dst>`, as the contract says.
+ */
+export const PRIVATE_TOPIC_PREFIX = "$private/";
 
 /** Longest name (users, channels, servers), in characters (code points). */
 export const MAX_NAME_CHARS = 64;
@@ -57,6 +69,17 @@ export const MAX_TEXT_BYTES = 64 * 1024;
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 /** Longest client-generated message id, in characters. */
 export const MAX_ID_CHARS = 64;
+/**
+ * Extension, owned names: `login` may carry a `password` (at most this many
+ * UTF-8 bytes), which registers a name that has none and is needed from
+ * then on; such a login answers a session `token`, which `publish`,
+ * `message` and private `history` for that name must carry (field `token`,
+ * at most {@link MAX_TOKEN_CHARS}), and which `session {user, token}`
+ * checks. Requests without them work as the contract says for every name
+ * nobody registered.
+ */
+export const MAX_PASSWORD_BYTES = 1024;
+export const MAX_TOKEN_CHARS = 256;
 /** History page size: default and maximum. */
 export const HISTORY_DEFAULT_LIMIT = 100;
 export const HISTORY_MAX_LIMIT = 1000;
@@ -67,22 +90,23 @@ export interface Stamp {
   clock?: number;
 }
 
-export type LoginRequest = { service: "login"; data: Stamp & { user: string } };
+export type LoginRequest = { service: "login"; data: Stamp & { user: string; password?: string } };
 export type UsersRequest = { service: "users"; data: Stamp };
 export type ChannelRequest = { service: "channel"; data: Stamp & { channel: string } };
 export type ChannelsRequest = { service: "channels"; data: Stamp };
 export type PublishRequest = {
   service: "publish";
-  data: Stamp & { user: string; channel: string; message: string; id?: string };
+  data: Stamp & { user: string; channel: string; message: string; id?: string; token?: string };
 };
 export type MessageRequest = {
   service: "message";
-  data: Stamp & { src: string; dst: string; message: string; id?: string };
+  data: Stamp & { src: string; dst: string; message: string; id?: string; token?: string };
 };
 export type HistoryRequest = {
   service: "history";
-  data: Stamp & ({ channel: string } | { user: string; peer: string }) & { limit: number; before?: string | number };
+  data: Stamp & ({ channel: string } | { user: string; peer: string; token?: string }) & { limit: number; before?: string | number };
 };
+export type SessionRequest = { service: "session"; data: Stamp & { user: string; token: string } };
 export type RankRequest = { service: "rank"; data: Stamp & { user: string; address?: string } };
 export type ListRequest = { service: "list"; data: Stamp };
 export type HeartbeatRequest = { service: "heartbeat"; data: Stamp & { user: string } };
@@ -96,7 +120,8 @@ export type ClientRequest =
   | ChannelsRequest
   | PublishRequest
   | MessageRequest
-  | HistoryRequest;
+  | HistoryRequest
+  | SessionRequest;
 /** Any request of the contract, discriminated by `service`. */
 export type Request = ClientRequest | RankRequest | ListRequest | HeartbeatRequest | ClockRequest | ElectionRequest;
 

@@ -13,7 +13,7 @@ import { decode, encode } from "./codec.ts";
 import type { LamportClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
 import type { Envelope } from "./protocol.ts";
-import { Request } from "../zmq/index.ts";
+import { Request, type SocketOptions } from "../zmq/index.ts";
 
 export interface RpcOptions {
   endpoint: string;
@@ -27,6 +27,8 @@ export interface RpcOptions {
   retries?: number;
   /** Wall clock for `timestamp` (default Date.now). */
   now?: () => number;
+  /** Security options of the socket (e.g. CURVE to a cluster port). */
+  security?: SocketOptions;
 }
 
 /** The one error an RpcClient rejects with. */
@@ -97,7 +99,7 @@ export class RpcClient {
 
   private socket(timeoutMs: number): Request {
     if (!this.sock) {
-      this.sock = new Request({ receiveTimeout: timeoutMs, sendTimeout: timeoutMs, linger: 0 });
+      this.sock = new Request({ ...this.opts.security, receiveTimeout: timeoutMs, sendTimeout: timeoutMs, linger: 0 });
       this.sock.connect(this.endpoint);
     }
     this.sock.receiveTimeout = timeoutMs;

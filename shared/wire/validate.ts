@@ -18,7 +18,9 @@ import {
   HISTORY_MAX_LIMIT,
   MAX_ID_CHARS,
   MAX_NAME_CHARS,
+  MAX_PASSWORD_BYTES,
   MAX_TEXT_BYTES,
+  MAX_TOKEN_CHARS,
   RESERVED_NAMES,
   RESERVED_PREFIX,
   type Request,
@@ -135,6 +137,28 @@ const optAddress: FieldRule = (d, out) => {
   return null;
 };
 
+/** Extension (owned names): an optional `password`, 1–1024 bytes of UTF-8. */
+const optPassword: FieldRule = (d, out) => {
+  if (d.password === undefined || d.password === null) return null;
+  if (typeof d.password !== "string") return "password must be a string";
+  if (d.password.length === 0) return "password must not be empty";
+  if (d.password.length > MAX_PASSWORD_BYTES || Buffer.byteLength(d.password, "utf8") > MAX_PASSWORD_BYTES) {
+    return `password is longer than ${MAX_PASSWORD_BYTES} bytes`;
+  }
+  out.password = d.password;
+  return null;
+};
+
+/** Extension (owned names): a session `token` as `login` returned it, 1–256 characters. */
+const token = (required: boolean): FieldRule => (d, out) => {
+  if (d.token === undefined || d.token === null) return required ? "missing field 'token'" : null;
+  if (typeof d.token !== "string" || d.token.length === 0 || d.token.length > MAX_TOKEN_CHARS) {
+    return `token must be a string of 1–${MAX_TOKEN_CHARS} characters`;
+  }
+  out.token = d.token;
+  return null;
+};
+
 /** All of the rules, in order; the first error wins. */
 export function all(...rules: FieldRule[]): FieldRule {
   return (d, out) => {
@@ -179,15 +203,20 @@ const history: FieldRule = (d, out) => {
   return null;
 };
 
-/** The fields of every service of the contract (protocol.md), by service. */
+/**
+ * The fields of every service of the contract (protocol.md), by service,
+ * with the owned-names extension: `password` on login, `token` on publish,
+ * message and history, and the `session` service.
+ */
 export const CONTRACT_RULES: Readonly<Record<Service, FieldRule>> = {
-  login: name("user", "user"),
+  login: all(name("user", "user"), optPassword),
   users: none,
   channel: name("channel", "channel"),
   channels: none,
-  publish: all(name("user", "user"), name("channel", "channel"), text, optId),
-  message: all(name("src", "src"), name("dst", "dst"), text, optId),
-  history,
+  publish: all(name("user", "user"), name("channel", "channel"), text, optId, token(false)),
+  message: all(name("src", "src"), name("dst", "dst"), text, optId, token(false)),
+  history: all(history, token(false)),
+  session: all(name("user", "user"), token(true)),
   rank: all(name("user", "server"), optAddress),
   list: none,
   heartbeat: name("user", "server"),

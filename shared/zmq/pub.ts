@@ -18,6 +18,7 @@
  * subscription change, including the unsubscribes of one that went away.
  * @module
  */
+import type { PeerInfo } from "./auth.ts";
 import type { Connection } from "./connection.ts";
 import { ZmtpError } from "./errors.ts";
 import type { Frame, SocketOptions } from "./options.ts";
@@ -131,8 +132,12 @@ export class Publisher extends ZSocket {
   /** Subscription change hook (XPUB reports them). */
   protected notify(_subscribe: boolean, _topic: Buffer, _firstOrLast: boolean, _c: Connection | null): void {}
 
-  /** Never waits: subscribers whose queue is full miss the message. */
-  override trySend(parts: Buffer[]): boolean {
+  /**
+   * Never waits: subscribers whose queue is full miss the message. With
+   * `allow`, only the matching subscribers it accepts get it (a relay
+   * deciding by who each subscriber authenticated as).
+   */
+  override trySend(parts: Buffer[], allow?: (peer: PeerInfo) => boolean): boolean {
     this.checkOpen();
     // one array for the matches, unless a send from inside this one (an event listener) needs its own
     const nested = this.sending;
@@ -141,6 +146,7 @@ export class Publisher extends ZSocket {
     try {
       for (let i = 0; i < targets.length; i++) {
         const c = targets[i]!;
+        if (allow !== undefined && !allow(c.peer!)) continue;
         if (!c.full) c.send(parts);
         else this.drop(c);
       }

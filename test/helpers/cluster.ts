@@ -3,7 +3,9 @@
  * directory. Starts the broker, the proxy, optionally the ref, and any
  * number of servers (all with `process.execPath`), waits until each says it
  * is up, asks each server its `status` on the peer port it was given, and
- * stops everything (SIGTERM, then SIGKILL) in `stop()`.
+ * stops everything (SIGTERM, then SIGKILL) in `stop()`. The cluster's keys
+ * are made in `<data dir>/keys` before anything starts; `trust.member()`
+ * gives the options a test needs to reach an internal port.
  *
  * ```ts
  * const cluster = await Cluster.start({ servers: ["server1"] });
@@ -21,6 +23,7 @@ import { join } from "node:path";
 import { TestClient } from "./chat-client.ts";
 import type { ServerStatus } from "../../shared/server/status-service.ts";
 import { ControlPlane } from "./control-plane.ts";
+import { ClusterTrust } from "../../shared/roles/cluster-trust.ts";
 import { eventually } from "./eventually.ts";
 import { freePort, ROOT, RoleProcess, spawnRole, type SpawnOptions } from "./process.ts";
 
@@ -71,8 +74,12 @@ export class Cluster {
     readonly dataDir: string,
     private readonly opts: ClusterOptions,
   ) {
-    this.control = new ControlPlane(this.endpoint("ref"));
+    this.trust = ClusterTrust.load(join(dataDir, "keys"), (opts.extraArgs ?? []).includes("--open"));
+    this.control = new ControlPlane(this.endpoint("ref"), undefined, this.trust.member());
   }
+
+  /** The cluster's keys, as every role of it reads them. */
+  readonly trust: ClusterTrust;
 
   /** Allocates ports and a data dir, then starts what `opts` asks for. */
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -96,10 +103,11 @@ export class Cluster {
     return c;
   }
 
-  /** The endpoint flags every role gets (all five, so nothing uses a default port). */
+  /** The endpoint flags every role gets (all five, so nothing uses a default port), and the keys. */
   endpointArgs(): string[] {
     const p = this.ports;
     return [
+      "--keys-dir", join(this.dataDir, "keys"),
       "--broker-frontend", String(p.brokerFrontend),
       "--broker-backend", String(p.brokerBackend),
       "--proxy-xsub", String(p.proxyXsub),

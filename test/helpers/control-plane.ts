@@ -10,7 +10,7 @@ import { decode } from "../../shared/wire/codec.ts";
 import { LamportClock } from "../../shared/cluster/lamport.ts";
 import { parseStatus, type ServerStatus } from "../../shared/server/status-service.ts";
 import { RpcClient } from "../../shared/wire/rpc-client.ts";
-import { Subscriber } from "../../shared/zmq/index.ts";
+import { Subscriber, type SocketOptions } from "../../shared/zmq/index.ts";
 import { eventually } from "./eventually.ts";
 
 /** One entry of the ref's `list`. */
@@ -29,12 +29,14 @@ export class ControlPlane {
   constructor(
     private readonly refEndpoint?: string,
     private readonly timeoutMs = 1500,
+    /** Socket options for the ref and the peer endpoints (the cluster's keys). */
+    private readonly security: SocketOptions = {},
   ) {}
 
   /** The RpcClient for `endpoint` (kept until `close`). */
   client(endpoint: string): RpcClient {
     let c = this.clients.get(endpoint);
-    if (!c) this.clients.set(endpoint, (c = new RpcClient({ endpoint, clock: this.clock, timeoutMs: this.timeoutMs, retries: 0 })));
+    if (!c) this.clients.set(endpoint, (c = new RpcClient({ endpoint, clock: this.clock, timeoutMs: this.timeoutMs, retries: 0, security: this.security })));
     return c;
   }
 
@@ -102,13 +104,15 @@ export interface Announcement {
 /** Subscribes to `servers` through the proxy and records every announcement. */
 export class AnnouncementWatcher {
   readonly seen: Announcement[] = [];
-  private readonly sub = new Subscriber();
+  private readonly sub: Subscriber;
 
-  constructor(proxyXpub: string) {
-    this.sub.subscribe("servers");
-    this.sub.connect(proxyXpub);
+  /** `security`: the cluster's keys (the proxy shows `servers` to members only). */
+  constructor(proxyXpub: string, security: SocketOptions = {}) {
+    const sub = (this.sub = new Subscriber(security));
+    sub.subscribe("servers");
+    sub.connect(proxyXpub);
     void (async () => {
-      for await (const [topic, payload] of this.sub) {
+      for await (const [topic, payload] of sub) {
         if (topic?.toString() !== "servers" || !payload) continue;
         try {
           const m = decode(payload) as { service?: string; data?: { coordinator?: unknown; clock?: unknown } };

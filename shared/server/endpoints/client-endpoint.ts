@@ -10,6 +10,11 @@
  * requests are open at once, after which reading pauses (the socket's
  * high-water mark then pushes back on the broker).
  *
+ * A login with a password first has its password checked (argon2id, slow
+ * on purpose, run off the event loop): it leaves its batch, and once the
+ * check is done it is handled in a transaction of its own, so the rest of
+ * the batch never waits for it.
+ *
  * A request in the seed team's flat dialect (`{command, …}`, see
  * seed-dialect.ts) is served by the same services and answered flat.
  *
@@ -20,6 +25,7 @@
  * @module
  */
 import type { HandleResult } from "../chat-service.ts";
+import type { Credential } from "../owned-names.ts";
 import { splitEnvelope, type Answer } from "../../wire/runner.ts";
 import type { ChatRecord } from "../../store/store.ts";
 import { BROKER_HEARTBEAT, BROKER_HEARTBEAT_MS } from "../../wire/protocol.ts";
@@ -31,6 +37,15 @@ import { traced } from "../../debug/stall-trace.ts";
 export const MAX_IN_FLIGHT = 1000;
 /** Most requests handled in one transaction. */
 export const MAX_BATCH = 256;
+
+/** A request to handle: decoded (with what its check found), or already answered. */
+interface Admitted {
+  envelope: Buffer[];
+  raw?: unknown;
+  credential?: Credential;
+  /** The answer of a request that could not be decoded. */
+  early?: HandleResult;
+}
 
 /** A request handled inside the batch's transaction, waiting for commit. */
 interface Handled {
@@ -56,27 +71,52 @@ export async function serveClients(node: ClientPort): Promise<void> {
     for (let m; batch.length < MAX_BATCH && inFlight + batch.length < MAX_IN_FLIGHT && (m = sock.tryReceive()) !== null; ) batch.push(m);
     if (batch.length === 0) continue;
     inFlight += batch.length;
-    for (const p of handleBatch(node, batch)) void p.finally(done);
+    for (const p of admit(node, batch)) void p.finally(done);
     if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFreed = r));
   }
 }
 
 /**
- * Handles a batch of requests in one transaction, then publishes their
+ * Decodes a batch read from the socket and handles it: at once for every
+ * request without a check, each checked request on its own once its check
+ * is done. Returns one promise per message, settled once it was answered
+ * (or dropped: no routing id, nothing to answer).
+ */
+function admit(node: ClientPort, batch: Buffer[][]): Promise<void>[] {
+  const now: Admitted[] = [];
+  const out: Promise<void>[] = [];
+  for (const frames of batch) {
+    const parts = splitEnvelope(frames);
+    if (!parts) {
+      out.push(Promise.resolve());
+      continue;
+    }
+    const d = node.chat.decode(parts.body);
+    if ("result" in d) {
+      now.push({ envelope: parts.envelope, early: d.result });
+      continue;
+    }
+    const check = node.chat.check(d.raw);
+    if (!check) now.push({ envelope: parts.envelope, raw: d.raw });
+    else out.push(check.then((credential) => handleBatch(node, [{ envelope: parts.envelope, raw: d.raw, credential }])[0]));
+  }
+  return now.length > 0 ? [...out, ...handleBatch(node, now)] : out;
+}
+
+/**
+ * Handles admitted requests in one transaction, then publishes their
  * deliveries and answers each once its records may be acknowledged.
  * Returns one promise per request, settled once it was answered.
  */
-function handleBatch(node: ClientPort, batch: Buffer[][]): Promise<void>[] {
+function handleBatch(node: ClientPort, batch: Admitted[]): Promise<void>[] {
   const handled: Handled[] = [];
   const after: ((committed: boolean) => void)[] = [];
   let committed = false;
   try {
     traced("batch", () => node.store.transaction(() => {
-      for (const frames of batch) {
-        const parts = splitEnvelope(frames);
-        if (!parts) continue; // no routing id: nothing to answer
-        const result = node.chat.run(parts.body);
-        handled.push({ envelope: parts.envelope, result, written: result.records.length > 0 ? result.records : repeated(node, result) });
+      for (const a of batch) {
+        const result = a.early ?? node.chat.handle(a.raw, a.credential);
+        handled.push({ envelope: a.envelope, result, written: result.records.length > 0 ? result.records : repeated(node, result) });
       }
       after.push(...node.stageCommits());
     }));
@@ -90,7 +130,6 @@ function handleBatch(node: ClientPort, batch: Buffer[][]): Promise<void>[] {
   }
   for (const done of after) done(committed);
   const out: Promise<void>[] = [];
-  for (let i = 0; i < batch.length - handled.length; i++) out.push(Promise.resolve());
   for (const h of handled) {
     for (const d of h.result.deliveries) {
       node.log.send(`pub:${d.topic}`, d.payload, node.clock.value);

@@ -179,7 +179,7 @@ export class Replication implements Component {
     for (const r of records) {
       if (r.origin !== this.origin) continue;
       max = Math.max(max, r.seq);
-      if (r.kind === "login" || r.kind === "channel") everyone = true;
+      if (r.kind !== "publish" && r.kind !== "message") everyone = true; // logins, channels, claims, sessions
       if (r.seq > this.pushedUpTo) {
         this.outbox.push(r);
         this.pushedUpTo = r.seq;

@@ -128,7 +128,7 @@ export function parsePage(data: unknown): ChatRecord[] {
 
 /** A record's rough size on the wire, for byte budgets. */
 export function approxSize(r: ChatRecord): number {
-  return 64 + r.origin.length + r.id.length + (r.user?.length ?? 0) + (r.channel?.length ?? 0) + (r.src?.length ?? 0) + (r.dst?.length ?? 0) + (r.message?.length ?? 0) * 3;
+  return 64 + r.origin.length + r.id.length + (r.user?.length ?? 0) + (r.channel?.length ?? 0) + (r.src?.length ?? 0) + (r.dst?.length ?? 0) + (r.message?.length ?? 0) * 3 + (r.secret?.length ?? 0) + (r.claim?.length ?? 0);
 }
 
 /** Splits records into batches within the record and byte budgets (order kept). */
