@@ -113,7 +113,7 @@ describe("RefRegistry", () => {
 
   test("bad names and addresses are refused and change nothing", () => {
     const reg = new RefRegistry({ heartbeatTimeoutMs: 3000 });
-    for (const bad of ["", "x".repeat(65), "a\nb", "tab\there", " padded", "padded ", "nul\0", 42, null]) {
+    for (const bad of ["", "servers", "replication", "$presence", "x".repeat(65), "a\nb", "tab\there", " padded", "padded ", "nul\0", 42, null]) {
       expect(errorCode(() => reg.rank(bad as string))).toBe("bad-name");
       expect(errorCode(() => reg.heartbeat(bad as string))).toBe("bad-name");
     }

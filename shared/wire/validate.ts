@@ -44,7 +44,7 @@ export function isReservedName(s: string): boolean {
 
 /**
  * Checks a name: a string of 1–64 characters, no control characters, no
- * whitespace at either end; users and channels may not take a reserved name.
+ * whitespace at either end, not a reserved name (users, channels, servers).
  * Returns the error text, or null if the name is valid.
  */
 export function validateName(kind: NameKind, s: unknown): string | null {
@@ -54,7 +54,8 @@ export function validateName(kind: NameKind, s: unknown): string | null {
   if (chars > MAX_NAME_CHARS) return `${kind} is longer than ${MAX_NAME_CHARS} characters (${chars})`;
   if ((kind === "server" ? SERVER_CONTROL : CONTROL).test(s)) return `${kind} contains a control character`;
   if (s.trim() !== s) return `${kind} has whitespace at an end`;
-  if (kind !== "server" && isReservedName(s)) return `${kind} '${s}' is a reserved name`;
+  // Servers too: a server named `servers` would be listed (and ranked) under a topic name.
+  if (isReservedName(s)) return `${kind} '${s}' is a reserved name`;
   return null;
 }
 
