@@ -105,6 +105,28 @@ describe("a bind accepting NULL, PLAIN and CURVE", () => {
     expect((await ok.receive()).map(String)).toEqual(["CURVE:member", "still"]);
   });
 
+  it("hands a CURVE client's metadata (X- properties, sent encrypted) to the authenticate hook", async () => {
+    const seen: (string | undefined)[] = [];
+    const rep = new Reply({
+      mechanisms: ["NULL", "CURVE"],
+      curveSecretKey: server.secretKey,
+      authenticate: (r) => {
+        seen.push(r.properties?.get("x-user"));
+        return { allow: true, userId: r.properties?.get("x-user") ?? "" };
+      },
+    });
+    cleanup.push(() => rep.close());
+    await rep.bind("tcp://127.0.0.1:0");
+    const req = new Request({ ...CLIENTS.CURVE, metadata: { "X-User": "ana" }, receiveTimeout: 5000 });
+    cleanup.push(() => req.close());
+    req.connect(rep.lastEndpoint!);
+    await req.send("hi");
+    const { peer } = await rep.receiveWithPeer();
+    expect(seen).toEqual(["ana"]);
+    expect(peer?.userId).toBe("ana");
+    expect(() => new Request({ metadata: { User: "x" } })).toThrow(/X-/);
+  });
+
   it("rejects a configuration it cannot serve", () => {
     expect(() => new Reply({ mechanisms: ["CURVE"] })).toThrow(/curveSecretKey/);
     expect(() => new Reply({ mechanisms: ["NULL", "PLAIN"] })).toThrow(/authenticate/);

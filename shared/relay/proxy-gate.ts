@@ -4,7 +4,8 @@
  *
  * - `$private/<user>`: a registered user's private message. The servers
  *   publish it there instead of on `<user>`; the proxy hands it on as
- *   `<user>`, to subscribers that authenticated with PLAIN as that user only.
+ *   `<user>`, to subscribers that authenticated as that user only (PLAIN,
+ *   or CURVE with the user's session in its metadata: cluster-trust.ts).
  * - `servers`, `replication` and every other `$` topic but `$presence`:
  *   the servers' own traffic, to cluster members only (everyone in open mode).
  * - Anything else (channels, unregistered users' names, `$presence`): to
@@ -45,7 +46,7 @@ export function gatedForward(isMember: (peer: PeerInfo) => boolean) {
     else if (a.kind === "members") subs.trySend(frames, isMember);
     else {
       const user = a.user;
-      subs.trySend([Buffer.from(user), ...frames.slice(1)], (p) => p.mechanism === "PLAIN" && p.userId === user);
+      subs.trySend([Buffer.from(user), ...frames.slice(1)], (p) => p.mechanism !== "NULL" && p.userId === user);
     }
   };
 }

@@ -30,6 +30,9 @@ export const TRUSTED_FILE = "trusted.keys";
 
 /** The user id a trusted CURVE peer gets on an internal port. */
 export const MEMBER = "cluster-member";
+/** Metadata a `--secure` client's subscriber sends (encrypted, in CURVE's INITIATE) to be known as a user. */
+export const USER_PROPERTY = "X-User";
+export const TOKEN_PROPERTY = "X-Token";
 
 export class ClusterTrust {
   private constructor(
@@ -54,19 +57,27 @@ export class ClusterTrust {
   }
 
   /**
-   * Options for binding a public port: NULL clients, CURVE clients with any
-   * key (anonymous but encrypted; members get the MEMBER user id), and
-   * PLAIN clients if `plain` checks their credentials.
+   * Options for binding a public port: NULL clients, and CURVE clients
+   * with any key (anonymous but encrypted; members are known by their
+   * key). With `check` (user name and session token → the user, or null),
+   * PLAIN clients too, and CURVE clients sending USER_PROPERTY and
+   * TOKEN_PROPERTY in their metadata: their user id is that user, so the
+   * proxy can hand them their private messages.
    */
-  publicPort(plain?: (user: string, password: string) => Promise<string | null>): SocketOptions {
-    const mechanisms: ("NULL" | "PLAIN" | "CURVE")[] = plain ? ["NULL", "PLAIN", "CURVE"] : ["NULL", "CURVE"];
+  publicPort(check?: (user: string, token: string) => Promise<string | null>): SocketOptions {
+    const refused = { allow: false as const, statusCode: 400 as const, statusText: "user name or session token refused" };
+    const asUser = async (user: string, token: string) => {
+      const ok = await check!(user, token);
+      return ok === null ? refused : { allow: true as const, userId: ok };
+    };
     return {
-      mechanisms,
+      mechanisms: check ? ["NULL", "PLAIN", "CURVE"] : ["NULL", "CURVE"],
       curveSecretKey: this.secretKey,
       authenticate: async (r) => {
-        if (r.mechanism === "CURVE") return { allow: true, userId: this.trusted.has(r.clientPublicKey ?? "") ? MEMBER : "" };
-        const user = await plain!(r.username ?? "", r.password ?? "");
-        return user === null ? { allow: false, statusCode: 400, statusText: "user name or session token refused" } : { allow: true, userId: user };
+        if (r.mechanism === "PLAIN") return asUser(r.username ?? "", r.password ?? "");
+        const user = r.properties?.get(USER_PROPERTY.toLowerCase());
+        if (check && user !== undefined) return asUser(user, r.properties?.get(TOKEN_PROPERTY.toLowerCase()) ?? "");
+        return { allow: true, userId: "" };
       },
     };
   }
@@ -80,7 +91,7 @@ export class ClusterTrust {
   /** True for a peer authenticated with a trusted key; everyone in open mode. */
   isMember(peer: PeerInfo | null): boolean {
     if (this.open) return true;
-    return peer !== null && peer.mechanism === "CURVE" && peer.userId === MEMBER;
+    return peer !== null && peer.mechanism === "CURVE" && this.trusted.has(peer.publicKey ?? "");
   }
 
   private verdict(key: string | undefined) {

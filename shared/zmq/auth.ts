@@ -35,6 +35,11 @@ export interface AuthRequest {
   password?: string;
   /** CURVE: the client's long-term public key, Z85. */
   clientPublicKey?: string;
+  /**
+   * The client's metadata, names lower-cased (CURVE: from its INITIATE;
+   * PLAIN authenticates before the metadata, so it is empty there).
+   */
+  properties?: ReadonlyMap<string, string>;
 }
 
 /** RFC 27 §"Reply": 200 success, 300 temporary error, 400 authentication failure, 500 internal error. */

@@ -30,6 +30,7 @@ import { createMechanism, NULL_SECURITY, type AcceptedSecurity, type Security } 
 export interface ConnectionOwner {
   readonly type: SocketType;
   readonly ownRoutingId: Buffer | null;
+  readonly metadata: Readonly<Record<string, string>>;
   readonly maxMessageSize: number;
   readonly sendHighWaterMark: number;
   readonly sendHighWaterMarkBytes: number;
@@ -144,7 +145,7 @@ export class Connection {
         this.greet = null;
         this.peerMinor = g.major > 3 ? 1 : g.minor;
         this.state = "handshake";
-        const props: Record<string, Uint8Array | string> = { "Socket-Type": this.owner.type };
+        const props: Record<string, Uint8Array | string> = { ...this.owner.metadata, "Socket-Type": this.owner.type };
         if (this.owner.ownRoutingId) props.Identity = this.owner.ownRoutingId;
         this.mech = sec.mechanism === "NULL" ? null : createMechanism(sec, encodeProps(props), this.address);
         if (this.mech === null) this.out.raw(readyFrame(props));
@@ -250,6 +251,9 @@ export class Connection {
     const sec = this.security;
     const hook = sec.mechanism !== "NULL" && sec.server ? sec.authenticate : null;
     const defaultUser = req.username ?? req.clientPublicKey ?? "";
+    const properties = new Map<string, string>();
+    for (const [k, v] of this.peerProps) properties.set(k, v.toString("utf8"));
+    req = { ...req, properties };
     const go = (v: Verdict) => {
       if (this.state === "closed") return;
       this.verdict = v;

@@ -37,6 +37,12 @@ export interface SocketOptions extends SecurityOptions {
   reconnectMaxInterval?: number;
   /** Largest accepted inbound message in bytes (default 64 MiB); always bounded. */
   maxMessageSize?: number;
+  /**
+   * Extra properties sent in the handshake's metadata (libzmq's
+   * ZMQ_METADATA): names start with `X-`. Under CURVE they travel
+   * encrypted and the accepting side's `authenticate` hook sees them.
+   */
+  metadata?: Record<string, string>;
 }
 
 export const OPTION_KEYS = [
@@ -51,6 +57,7 @@ export const OPTION_KEYS = [
   "reconnectInterval",
   "reconnectMaxInterval",
   "maxMessageSize",
+  "metadata",
 ] as const;
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
@@ -82,6 +89,11 @@ export function toParts(frames: Frame | Frame[]): Buffer[] {
 
 /** Reject option values that would make the socket unbounded or nonsensical. */
 export function validateOptions(o: Required<Omit<SocketOptions, "routingId" | keyof SecurityOptions>> & { routingId?: unknown }): void {
+  if (typeof o.metadata !== "object" || o.metadata === null) throw new ZmtpError("EINVAL", "metadata must be an object of strings");
+  for (const [k, v] of Object.entries(o.metadata)) {
+    if (!/^X-[A-Za-z0-9\-_.+]{1,253}$/.test(k)) throw new ZmtpError("EINVAL", `metadata name ${JSON.stringify(k)} must start with X- (at most 255 characters)`);
+    if (typeof v !== "string") throw new ZmtpError("EINVAL", `metadata ${k} must be a string`);
+  }
   const positive = ["sendHighWaterMark", "sendHighWaterMarkBytes", "receiveHighWaterMark", "receiveHighWaterMarkBytes", "maxMessageSize"] as const;
   for (const k of positive) {
     if (!Number.isSafeInteger(o[k]) || o[k] <= 0) throw new ZmtpError("EINVAL", `${k} must be a positive integer (got ${o[k]})`);

@@ -54,6 +54,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
   reconnectInterval = 100;
   reconnectMaxInterval = 0;
   maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+  metadata: Record<string, string> = {};
   lastEndpoint: string | null = null;
   closed = false;
   /** handshake / handshake:error / disconnect notifications. */
