@@ -11,12 +11,13 @@ import { runTui } from "../shared/client/tui/app.ts";
 
 const { options: o } = roleOptions(
   "client",
-  ["user", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "verbose", "noColor", "json", "quiet"],
+  ["user", "password", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "verbose", "noColor", "json", "quiet"],
   { usage: "[--user name]  then type /help" },
 );
 
 const common = {
   user: o.user,
+  password: o.password,
   endpoints: { brokerFrontend: o.brokerFrontend, proxyXpub: o.proxyXpub },
   timeoutMs: o.timeout,
   retries: o.retries,

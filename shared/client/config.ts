@@ -7,8 +7,12 @@
  * Up key in the next run.
  *
  * ```json
- * { "nick": "ana", "autojoin": ["geral", "news"], "colors": true, "bell": true }
+ * { "nick": "ana", "password": "…", "autojoin": ["geral", "news"], "colors": true, "bell": true }
  * ```
+ *
+ * `password` is the nick's password (owned names): a config file that
+ * holds one should be readable by its owner only, and a warning says so
+ * when it is not.
  *
  * Every key is optional. A missing file is no config; a file that cannot
  * be read, or a key with a bad value, gives a warning and the default,
@@ -16,7 +20,7 @@
  *
  * @module
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { validateName } from "../wire/validate.ts";
@@ -24,6 +28,8 @@ import { validateName } from "../wire/validate.ts";
 export interface ClientConfig {
   /** User name to log in with when `--user` is not given. */
   nick?: string;
+  /** The user name's password, when `--password` / CHAT_PASSWORD is not given. */
+  password?: string;
   /** Channels joined at login, each in its own window. */
   autojoin: string[];
   colors: boolean;
@@ -68,12 +74,19 @@ export function loadConfig(path: string): { config: ClientConfig; warnings: stri
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { config, warnings: [`${path}: not a JSON object; using the defaults`] };
   const o = raw as Record<string, unknown>;
   const bad = (key: string, why: string) => warnings.push(`${path}: "${key}" ${why}; ignored`);
-  for (const key of Object.keys(o)) if (!["nick", "autojoin", "colors", "bell"].includes(key)) bad(key, "is not a setting");
+  for (const key of Object.keys(o)) if (!["nick", "password", "autojoin", "colors", "bell"].includes(key)) bad(key, "is not a setting");
   if (o.nick !== undefined) {
     // Names are strings: `"nick": 7` is refused, not read as "7".
     const err = typeof o.nick === "string" ? validateName("user", o.nick) : "must be a string (in quotes)";
     if (err) bad("nick", err);
     else config.nick = o.nick as string;
+  }
+  if (o.password !== undefined) {
+    if (typeof o.password !== "string" || o.password.length === 0) bad("password", "must be a non-empty string");
+    else {
+      config.password = o.password;
+      if (readableByOthers(path)) warnings.push(`${path} holds a password and others can read it: chmod 600 ${path}`);
+    }
   }
   if (o.autojoin !== undefined) {
     if (!Array.isArray(o.autojoin)) bad("autojoin", "must be a list of channel names");
@@ -92,6 +105,14 @@ export function loadConfig(path: string): { config: ClientConfig; warnings: stri
     else config[key] = o[key] as boolean;
   }
   return { config, warnings };
+}
+
+function readableByOthers(path: string): boolean {
+  try {
+    return (statSync(path).mode & 0o077) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The input history kept across runs: read once, appended line by line, trimmed now and then. */

@@ -18,6 +18,8 @@ import { validateName } from "../wire/validate.ts";
 
 export interface LineModeOptions {
   user?: string;
+  /** The name's password (owned names): `--password` / CHAT_PASSWORD. */
+  password?: string;
   endpoints: { brokerFrontend: string; proxyXpub: string };
   timeoutMs: number;
   retries: number;
@@ -46,6 +48,7 @@ export async function runLineMode(o: LineModeOptions): Promise<never> {
   const log = createLogger({ role: "client", name: me, mode: o.logMode, color: false, write: print });
   const s = new ChatSession({
     user: me,
+    password: o.password,
     endpoints: o.endpoints,
     log,
     timeoutMs: o.timeoutMs,

@@ -9,6 +9,12 @@
  * socket so they never hold up a command. Shared by the clients and the
  * bot; knows nothing about terminals.
  *
+ * Owned names (an extension, see shared/server/owned-names.ts): with a
+ * `password`, the login sends it; a login that answers a `token` makes the
+ * session send that token on every publish, message and history, and its
+ * subscription reconnect with PLAIN credentials (feed.ts), so that the
+ * proxy hands it the user's private messages.
+ *
  * @module
  */
 import { TopicRoutes } from "../wire/topic-routes.ts";
@@ -18,7 +24,8 @@ import type { Logger } from "../roles/log.ts";
 import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../wire/protocol.ts";
 import { RpcClient, RpcError } from "../wire/rpc-client.ts";
 import { readClock, readTimestamp } from "../wire/tolerant.ts";
-import { Subscriber } from "../zmq/index.ts";
+import { maskingLogger } from "../wire/secrets.ts";
+import { Feed } from "./feed.ts";
 import { historyEntry, parseDelivery, type Delivery, type Place } from "./delivery.ts";
 import { OwnPosts } from "./own-posts.ts";
 import type { HistoryTarget } from "./commands.ts";
@@ -29,6 +36,8 @@ export { ClientError, newMessageId };
 
 export interface SessionOptions {
   user: string;
+  /** The name's password (owned names): registers the name if nobody has, else must match. */
+  password?: string;
   /** Broker frontend (REQ) and proxy XPUB (SUB) endpoints to connect to. */
   endpoints: { brokerFrontend: string; proxyXpub: string };
   log?: Logger;
@@ -43,11 +52,9 @@ export interface SessionOptions {
   onReach?: (ok: boolean, why?: string) => void;
 }
 
-/** SUB socket that can tell whether it has a publisher (the proxy) connected. */
-class ChatSubscriber extends Subscriber {
-  get connected(): boolean {
-    return this.peers.length > 0;
-  }
+/** True for a login refusal that a password would answer (the texts of shared/server/owned-names.ts). */
+export function needsPassword(e: unknown): boolean {
+  return e instanceof ClientError && e.code === "refused" && /is registered: log in with its password|wrong password for/.test(e.message);
 }
 
 export class ChatSession {
@@ -62,13 +69,20 @@ export class ChatSession {
   /** A second request socket for background traffic (presence, probes), so it never holds up a command. */
   private bg: RpcClient | null = null;
   private readonly channelListeners = new Set<() => void>();
-  private readonly sub = new ChatSubscriber({ receiveHighWaterMark: 10_000, linger: 0 });
+  private readonly sub: Feed;
   /** Extension topics (`$…`) and their handlers. */
-  private readonly extensions = new TopicRoutes<(payload: unknown) => void>(this.sub);
+  private readonly extensions: TopicRoutes<(payload: unknown) => void>;
+  /** The password the next login sends, if any. */
+  private password: string | undefined;
+  /** The session token the last login answered (owned names), sent on publish, message and history. */
+  private token: string | null = null;
+  /** Subscribed to the user's own topic (once, at the first login). */
+  private subscribedOwn = false;
+  /** The log the request sockets write to: passwords and tokens masked. */
+  private readonly rpcLog?: Logger;
   private readonly own: OwnPosts;
   private readonly log?: Logger;
   private readonly onDelivery: (d: Delivery) => void;
-  private loop: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly opts: SessionOptions) {
@@ -77,11 +91,17 @@ export class ChatSession {
     this.clock = opts.clock ?? new LamportClock();
     this.log = opts.log;
     this.onDelivery = opts.onDelivery ?? (() => {});
+    this.password = opts.password;
+    this.sub = new Feed(opts.endpoints.proxyXpub, (parts) => this.received(parts), (e) => {
+      if (!this.closed) this.log?.error(`subscription ended: ${(e as Error)?.message ?? e}`, this.clock.value);
+    });
+    this.extensions = new TopicRoutes(this.sub);
+    this.rpcLog = opts.log && maskingLogger(opts.log);
     this.rpc = new RpcClient({
       endpoint: opts.endpoints.brokerFrontend,
       clock: this.clock,
       peerName: "broker",
-      log: opts.log,
+      log: this.rpcLog,
       timeoutMs: opts.timeoutMs ?? 2000,
       retries: opts.retries ?? 2,
     });
@@ -97,20 +117,40 @@ export class ChatSession {
     return this.joined[this.joined.length - 1];
   }
 
+  /** Sets the password the next login sends (e.g. asked for after a refusal that {@link needsPassword}). */
+  setPassword(password: string | undefined): void {
+    this.password = password;
+  }
+
+  /** Whether the last login answered a session token (the name is registered and this session holds it). */
+  get authenticated(): boolean {
+    return this.token !== null;
+  }
+
   /**
    * Subscribes to the user's own topic, then logs in. Waits (bounded) for
-   * the SUB socket to reach the proxy first, so early deliveries are not lost.
+   * the SUB socket to reach the proxy first, so early deliveries are not
+   * lost. With a password, the subscription waits for the login instead:
+   * a token it answers is the subscription's PLAIN credential.
    */
   async login(): Promise<void> {
     // Tried again after a failure: the socket is connected (and reconnects) already.
-    if (!this.loop) {
-      this.sub.connect(this.opts.endpoints.proxyXpub);
+    if (!this.sub.started && this.password === undefined) this.sub.connect(null);
+    if (!this.subscribedOwn) {
       this.sub.subscribe(this.user);
-      this.loop = this.receiveLoop();
+      this.subscribedOwn = true;
     }
-    await this.request("login", { user: this.user });
+    const reply = await this.request("login", this.password === undefined ? { user: this.user } : { user: this.user, password: this.password });
+    const token = reply.data.token;
+    this.token = typeof token === "string" && token.length > 0 ? token : null;
+    this.sub.connect(this.token ? { user: this.user, token: this.token } : null);
     this.knownUsers.add(this.user);
     await this.waitConnected(2000);
+  }
+
+  /** The token field for a request acting as this user (none without a session token). */
+  private auth(): { token?: string } {
+    return this.token ? { token: this.token } : {};
   }
 
   /** Joins a channel, creating it if needed; it becomes current. Returns whether it was created. */
@@ -193,7 +233,7 @@ export class ChatSession {
     if (listening) this.own.sending(id, channel, text);
     let reply: Envelope;
     try {
-      reply = await this.request("publish", { user: this.user, channel, message: text, id });
+      reply = await this.request("publish", { user: this.user, channel, message: text, id, ...this.auth() });
     } catch (e) {
       this.own.failed(id);
       throw e;
@@ -210,7 +250,7 @@ export class ChatSession {
 
   /** Sends a private message; resolves with its id once the server stored it. */
   async message(dst: string, text: string, id = newMessageId()): Promise<string> {
-    await this.request("message", { src: this.user, dst, message: text, id });
+    await this.request("message", { src: this.user, dst, message: text, id, ...this.auth() });
     this.knownUsers.add(dst);
     return id;
   }
@@ -231,7 +271,7 @@ export class ChatSession {
 
   /** Last `limit` messages of a channel or of the conversation with a user, oldest first. */
   async history(target: HistoryTarget, limit = HISTORY_DEFAULT_LIMIT): Promise<Delivery[]> {
-    const q = "channel" in target ? { channel: target.channel } : { user: this.user, peer: target.user };
+    const q = "channel" in target ? { channel: target.channel } : { user: this.user, peer: target.user, ...this.auth() };
     const r = await this.request("history", { ...q, limit });
     // No list is no answer: never shown as "0 messages".
     if (!Array.isArray(r.data.messages)) throw new ClientError("bad-reply", "history: the reply holds no list of messages");
@@ -269,7 +309,7 @@ export class ChatSession {
       endpoint: this.opts.endpoints.brokerFrontend,
       clock: this.clock,
       peerName: "broker",
-      log: this.opts.log,
+      log: this.rpcLog,
       timeoutMs: timeoutMs ?? this.opts.timeoutMs ?? 2000,
       retries: 0,
     });
@@ -302,37 +342,29 @@ export class ChatSession {
     while (!this.sub.connected && !this.closed && Date.now() < deadline) await Bun.sleep(10);
   }
 
-  private async receiveLoop(): Promise<void> {
+  /** One message from the proxy. */
+  private received(parts: Buffer[]): void {
+    if (parts.length !== 2) return;
+    const topic = parts[0]!.toString("utf8");
+    let payload: unknown;
     try {
-      for await (const parts of this.sub) {
-        if (parts.length !== 2) continue;
-        const topic = parts[0]!.toString("utf8");
-        let payload: unknown;
-        try {
-          payload = decode(parts[1]!);
-        } catch {
-          this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
-          continue;
-        }
-        const extension = this.extensions.get(topic);
-        if (extension) {
-          this.extension(topic, payload, extension);
-          continue;
-        }
-        const d = parseDelivery(topic, payload, this.user);
-        // Prefix matches of other topics (subscribed to `ana`, got `anabela`) and foreign payloads.
-        if (!d || !this.listensTo(d, topic)) continue;
-        this.clock.merge(d.clock);
-        this.log?.recv(`pub:${topic}`, isEnvelope(payload) ? payload : { service: "(flat)", data: payload }, this.clock.value);
-        if (!this.own.delivered(d)) continue;
-        try {
-          this.onDelivery(d);
-        } catch (e) {
-          this.log?.error(`showing a delivery: ${(e as Error)?.message ?? e}`, this.clock.value);
-        }
-      }
+      payload = decode(parts[1]!);
+    } catch {
+      this.log?.error(`undecodable publication on '${topic}' dropped`, this.clock.value);
+      return;
+    }
+    const extension = this.extensions.get(topic);
+    if (extension) return this.extension(topic, payload, extension);
+    const d = parseDelivery(topic, payload, this.user);
+    // Prefix matches of other topics (subscribed to `ana`, got `anabela`) and foreign payloads.
+    if (!d || !this.listensTo(d, topic)) return;
+    this.clock.merge(d.clock);
+    this.log?.recv(`pub:${topic}`, isEnvelope(payload) ? payload : { service: "(flat)", data: payload }, this.clock.value);
+    if (!this.own.delivered(d)) return;
+    try {
+      this.onDelivery(d);
     } catch (e) {
-      if (!this.closed) this.log?.error(`subscription ended: ${(e as Error)?.message ?? e}`, this.clock.value);
+      this.log?.error(`showing a delivery: ${(e as Error)?.message ?? e}`, this.clock.value);
     }
   }
 

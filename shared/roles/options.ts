@@ -93,6 +93,7 @@ export const OPTIONS = {
   ackTimeoutMs: { kind: "number", flag: "ack-timeout-ms", placeholder: "ms", env: "ACK_TIMEOUT_MS", default: 1500, min: 1, whole: true, help: "longest wait for replicas before a write is refused with 'retry'" },
   // Client and bot.
   user: { kind: "string", flag: "user", placeholder: "name", nameKind: "user", unset: "the client's config file's nick, else asked for; bot-<4 random hex digits> for a bot", help: "user name" },
+  password: { kind: "string", flag: "password", placeholder: "password", env: "CHAT_PASSWORD", unset: "the client's config file's password, else none (asked for when the name is registered)", help: "the user name's password: registers the name if nobody has, else must match (prefer CHAT_PASSWORD: a flag shows in ps)" },
   timeout: { kind: "number", flag: "timeout", placeholder: "ms", default: 2000, min: 1, max: 600_000, whole: true, help: "wait for each reply this long" },
   retries: { kind: "number", flag: "retries", placeholder: "n", default: 2, min: 0, max: 100, whole: true, help: "extra attempts, each on a fresh socket, before a request fails" },
   rate: { kind: "number", flag: "rate", placeholder: "msgs/s", default: 2, min: 0.01, max: 10_000, help: "messages per second" },

@@ -2,7 +2,8 @@
  * The terminal client, put together: the config and input history files,
  * the screen, the user name (flag, config, or asked for on the input
  * line), "connecting to …" at once and a login retried until a server
- * answers, the protocol log in window 1 (and inline too with
+ * answers (a registered name's password asked for, not echoed, when the
+ * server says it needs one), the protocol log in window 1 (and inline too with
  * `--verbose`), presence, autojoin, and a clean exit (announced offline,
  * terminal restored) on /quit, Ctrl-C twice, SIGTERM or SIGHUP.
  *
@@ -13,7 +14,7 @@ import { ClientError } from "../client-error.ts";
 import { configPath, historyPath, InputHistory, loadConfig } from "../config.ts";
 import { parseCommand } from "../commands.ts";
 import { PresenceAgent } from "../presence.ts";
-import { ChatSession } from "../session.ts";
+import { ChatSession, needsPassword } from "../session.ts";
 import { createLogger, type LogMode } from "../../roles/log.ts";
 import { validateName } from "../../wire/validate.ts";
 import { TuiChat } from "./chat.ts";
@@ -25,6 +26,8 @@ import { Ui } from "./ui.ts";
 
 export interface TuiOptions {
   user?: string;
+  /** `--password` / CHAT_PASSWORD; else the config's, for the config's nick. */
+  password?: string;
   endpoints: { brokerFrontend: string; proxyXpub: string };
   timeoutMs: number;
   retries: number;
@@ -102,6 +105,7 @@ export async function runTui(o: TuiOptions): Promise<never> {
   });
   const session: ChatSession = new ChatSession({
     user,
+    password: o.password ?? (user === config.nick ? config.password : undefined),
     endpoints: o.endpoints,
     log,
     timeoutMs: o.timeoutMs,
@@ -147,6 +151,24 @@ export async function runTui(o: TuiOptions): Promise<never> {
   return new Promise<never>(() => {});
 }
 
+/** Asks for a name's password on the input line, shown as `*`, kept out of the input history. */
+function askPassword(ui: Ui, user: string): Promise<string> {
+  ui.ask = `password for ${user}: `;
+  ui.secret = true;
+  ui.schedule();
+  const before = ui.onLine;
+  return new Promise((resolve) => {
+    ui.onLine = (line) => {
+      if (line === "") return ui.notice("the password must not be empty", "error");
+      ui.ask = null;
+      ui.secret = false;
+      ui.onLine = before;
+      ui.schedule();
+      resolve(line);
+    };
+  });
+}
+
 /** Asks for the user name on the input line until a valid one is given. */
 function askName(ui: Ui): Promise<string> {
   ui.ask = "user name: ";
@@ -162,7 +184,10 @@ function askName(ui: Ui): Promise<string> {
   });
 }
 
-/** Logs in, trying again every few seconds while no server answers; a refused login asks nothing more and says why. */
+/**
+ * Logs in, trying again every few seconds while no server answers; a
+ * refused login says why, and asks for the password when that is why.
+ */
 async function login(ui: Ui, s: ChatSession, broker: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -171,6 +196,10 @@ async function login(ui: Ui, s: ChatSession, broker: string): Promise<void> {
     } catch (e) {
       const unreachable = e instanceof ClientError && e.code === "unreachable";
       if (!unreachable) ui.notice(`login refused: ${(e as Error).message}`, "error");
+      if (needsPassword(e)) {
+        s.setPassword(await askPassword(ui, s.user));
+        continue;
+      }
       else if (attempt === 1) ui.notice(`no server answers through the broker at ${broker} (is the cluster running? npm start); trying again every 3 s`, "error");
       ui.schedule();
       await Bun.sleep(3000);

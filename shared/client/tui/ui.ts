@@ -42,6 +42,8 @@ export class Ui {
   queued = 0;
   /** A prompt that replaces the window's (asking for the user name). */
   ask: string | null = null;
+  /** The input is a secret (a password): shown as `*`, never kept in the history. */
+  secret = false;
   /** The title bar of a window (set by the chat). */
   titleOf: (w: ChatWindow) => string = (w) => w.label;
   /** A submitted line, with the window it was typed in. */
@@ -117,7 +119,7 @@ export class Ui {
       window: w,
       status: this.statusText(),
       prompt: this.ask ?? `[${screenSafe(w.label)}] `,
-      input: this.editor.cells,
+      input: this.secret ? this.editor.cells.map(() => "*") : this.editor.cells,
       cursor: this.editor.cursor,
       bar: (row) => this.bar(row),
     });
@@ -220,7 +222,7 @@ export class Ui {
     const text = this.editor.text;
     if (text !== "") {
       this.editor.submit();
-      this.editor.remember(text);
+      if (!this.secret) this.editor.remember(text);
       return;
     }
     const now = Date.now();
