@@ -14,7 +14,9 @@
  * server frozen (SIGSTOP) under closed-loop load: throughput before, during
  * and after, and the longest wait; scale (cluster/scale.ts): throughput,
  * delivery p99 and proxy CPU with 0 / 2,000 / 10,000 idle subscribers, and
- * the proxy's RSS with a subscriber of 64 KiB messages that never reads.
+ * the proxy's RSS with a subscriber of 64 KiB messages that never reads;
+ * security: the same closed loop with the cluster authenticated (CURVE on
+ * every internal port, the default) and with `--open`, alternating.
  *
  * Usage: bun bench/cluster.ts [--quick] [--seconds N] [--records N]
  * @module
@@ -35,7 +37,7 @@ const cli = cac("bench");
 cli.option("--quick", "shorter runs, 200k records");
 cli.option("--seconds <n>", "seconds per throughput case");
 cli.option("--records <n>", "records for the catch-up / RSS part");
-cli.option("--skip <parts>", "comma-separated parts to skip: ours,nowait,norepl,single,reference,rate,failover,freeze,scale,big");
+cli.option("--skip <parts>", "comma-separated parts to skip: ours,nowait,norepl,single,reference,rate,failover,freeze,scale,big,security");
 const { options } = cli.parse();
 const quick = Boolean(options.quick);
 const SECONDS = Number(options.seconds ?? (quick ? 3 : 6));
@@ -197,6 +199,15 @@ if (!skip.has("scale")) {
     scale = await measureScale(cluster, target, o, log);
   });
 }
+if (!skip.has("security")) {
+  log("security: 3 servers, authenticated (CURVE between servers, ref, broker and proxy) and --open, alternating, twice");
+  for (let round = 1; round <= 2; round++) {
+    for (const open of [false, true]) {
+      const system = open ? "open (--open)" : "authenticated";
+      await withCluster(THREE, [], (target, servers) => throughput(system, target, CLIENTS, servers), open ? ["--open"] : []);
+    }
+  }
+}
 if (!skip.has("big")) {
   log(`${RECORDS} messages: catch-up, paging, RSS`);
   big = await bigHistory(RECORDS, log);
@@ -247,6 +258,17 @@ if (big) {
   log(`- catch-up of ${big.records} records < 60 s: ${big.catchUpSeconds.map((s) => fmt(s)).join(", ")} s → ${check(big.catchUpSeconds.every((s) => s < 60))}`);
   log(`- server RSS < 150 MB with ${big.records} stored: ${big.rss.map((r) => `${r.name} ${fmt(r.rssMb, 0)} (peak ${fmt(r.peakMb, 0)})`).join(", ")} MB → ${check(big.rss.every((r) => r.peakMb < 150))}`);
   log(`- paging ${big.pagedMessages} messages (${big.pages} pages of 1000): ${fmt(big.pageSeconds)} s`);
+}
+if (!skip.has("security")) {
+  log("\n## Authenticated ÷ open (acked publishes/s, mean of the runs)\n");
+  const mean = (system: string, n: number) => {
+    const r = rows.filter((x) => x.system === system && x.clients === n);
+    return r.length ? r.reduce((a, x) => a + x.perSecond, 0) / r.length : undefined;
+  };
+  for (const n of CLIENTS) {
+    const [a, o] = [mean("authenticated", n), mean("open (--open)", n)];
+    log(`- ${n} clients: ${fmt(a, 0)} vs ${fmt(o, 0)} → ${ratio(a, o)} (target ≥ 0.8×: ${check(a && o ? a / o >= 0.8 : undefined)})`);
+  }
 }
 log("\n## Ours / reference\n");
 for (const n of CLIENTS) log(`- ${n} clients: ${ratio(find("ours, replicated", n)?.perSecond, find("reference", n)?.perSecond)} of the reference's acked/s`);

@@ -26,7 +26,8 @@ async function agreedCoordinator(list: BenchServer[], timeoutMs = 30_000): Promi
 
 /** Runs `trials` failovers; returns each time in ms. */
 export async function measureFailover(cluster: Cluster, trials: number, serverArgs: string[] = []): Promise<number[]> {
-  const sub = new Subscriber({ receiveHighWaterMark: 10_000 });
+  // `servers` reaches cluster members only.
+  const sub = new Subscriber({ receiveHighWaterMark: 10_000, ...cluster.trust.member() });
   sub.connect(cluster.endpoint("proxyXpub"));
   sub.subscribe(TOPIC_SERVERS);
   const seen: { t: number; coordinator: unknown }[] = [];

@@ -31,7 +31,7 @@ try {
       { label: name },
     );
     procs.push(p);
-    const rpc = new RpcClient({ endpoint: `tcp://127.0.0.1:${port}`, clock: new LamportClock(), timeoutMs: 1000, retries: 0 });
+    const rpc = new RpcClient({ endpoint: `tcp://127.0.0.1:${port}`, clock: new LamportClock(), timeoutMs: 1000, retries: 0, security: cluster.trust.member() });
     for (;;) {
       const r = await rpc.request("status").catch(() => null);
       if (r && (r.data.peers as string[]).length === procs.length - 1) break;

@@ -39,7 +39,7 @@ export async function startServer(cluster: Cluster, name: string, args: string[]
   );
   cluster.servers.set(name, proc);
   const address = `tcp://127.0.0.1:${port}`;
-  const status = new RpcClient({ endpoint: address, clock: new LamportClock(), timeoutMs: 2000, retries: 0 });
+  const status = new RpcClient({ endpoint: address, clock: new LamportClock(), timeoutMs: 2000, retries: 0, security: cluster.trust.member() });
   const s: BenchServer = { name, proc, address, status };
   const deadline = Date.now() + timeoutMs;
   for (;;) {

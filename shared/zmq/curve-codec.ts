@@ -14,7 +14,7 @@
  * @module
  */
 import { ZmtpError } from "./errors.ts";
-import { MAC_BYTES, NONCE_BYTES, openInPlace, sealInto, ZERO_BYTES } from "./nacl.ts";
+import { MAC_BYTES, NONCE_BYTES, openSealed, sealInto, ZERO_BYTES } from "./nacl.ts";
 import type { FrameCodec } from "./mechanism.ts";
 
 const MESSAGE = Buffer.from("\x07MESSAGE", "latin1");
@@ -66,7 +66,7 @@ export function readU64(b: Buffer, off: number): number {
 export class CurveCodec implements FrameCodec {
   private readonly sendNonce: Uint8Array;
   private readonly recvNonce: Uint8Array;
-  /** Padded plaintext: ZERO_BYTES zeros, flags, body (a plain Uint8Array: faster for tweetnacl). */
+  /** Padded plaintext: ZERO_BYTES zeros (NaCl's layout, kept for the offsets), flags, body. */
   private scratch = new Uint8Array(ZERO_BYTES + 256);
 
   /**
@@ -115,10 +115,10 @@ export class CurveCodec implements FrameCodec {
     const n = readU64(wire, 8);
     if (!(n > this.lastIn)) throw new ZmtpError("EPROTO", `CURVE: MESSAGE nonce ${n} not above ${this.lastIn} (replayed or reordered)`);
     for (let i = 8; i < 16; i++) this.recvNonce[8 + i] = wire[i]!;
-    const m = openInPlace(wire, this.recvNonce, this.key);
-    if (m === null) throw new ZmtpError("EPROTO", "CURVE: MESSAGE box does not open (corrupted or forged)");
+    const m = openSealed(wire, this.recvNonce, this.key);
+    if (m === null || m.length < 1) throw new ZmtpError("EPROTO", "CURVE: MESSAGE box does not open (corrupted or forged)");
     this.lastIn = n;
-    const f = m[ZERO_BYTES]!;
-    return { flags: (f & 1) | (f & 2 ? 4 : 0), body: m.subarray(ZERO_BYTES + 1) };
+    const f = m[0]!;
+    return { flags: (f & 1) | (f & 2 ? 4 : 0), body: m.subarray(1) };
   }
 }
