@@ -11,15 +11,16 @@ import { die, exitOnSignals, loggerFor, roleOptions } from "../shared/roles/cli.
 import { runBot, type BotControl } from "../shared/client/bot.ts";
 import { ChatSession } from "../shared/client/session.ts";
 import { PresenceAgent } from "../shared/client/presence.ts";
+import { secureOptions } from "../shared/client/secure.ts";
 
 const { options: o } = roleOptions("bot", [
-  "user", "password", "channel", "rate", "pmChance", "count", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "json", "quiet",
+  "user", "password", "channel", "rate", "pmChance", "count", "brokerFrontend", "proxyXpub", "host", "secure", "serverKey", "dataDir", "timeout", "retries", "json", "quiet",
 ]);
 
 try {
   const user = o.user ?? `bot-${randomBytes(2).toString("hex")}`;
   const log = loggerFor("bot", user, o);
-  const session = new ChatSession({ user, password: o.password, endpoints: o, log, timeoutMs: o.timeout, retries: o.retries });
+  const session = new ChatSession({ user, password: o.password, endpoints: o, security: secureOptions(o), log, timeoutMs: o.timeout, retries: o.retries });
   const ctl: BotControl = { stopped: false };
   // Online while it runs, so clients' /names and /who show it; offline when it stops.
   const presence = new PresenceAgent(session);

@@ -26,6 +26,7 @@ try {
   const hwm = { receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 };
   const clients = new Router({ ...hwm, maxMessageSize: MAX_REQUEST_BYTES, ...trust.publicPort() });
   const servers = new ServerSide({ ...hwm, ...trust.membersOnly() });
+  logRefusals(clients, log, "broker's client side");
   logRefusals(servers, log, "broker's server side");
   await runRelayRole(
     {

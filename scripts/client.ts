@@ -8,10 +8,11 @@
 import { die, logMode, roleOptions } from "../shared/roles/cli.ts";
 import { runLineMode } from "../shared/client/line-mode.ts";
 import { runTui } from "../shared/client/tui/app.ts";
+import { secureOptions } from "../shared/client/secure.ts";
 
 const { options: o } = roleOptions(
   "client",
-  ["user", "password", "brokerFrontend", "proxyXpub", "host", "timeout", "retries", "verbose", "noColor", "json", "quiet"],
+  ["user", "password", "brokerFrontend", "proxyXpub", "host", "secure", "serverKey", "dataDir", "timeout", "retries", "verbose", "noColor", "json", "quiet"],
   { usage: "[--user name]  then type /help" },
 );
 
@@ -19,6 +20,7 @@ const common = {
   user: o.user,
   password: o.password,
   endpoints: { brokerFrontend: o.brokerFrontend, proxyXpub: o.proxyXpub },
+  security: secureOptions(o),
   timeoutMs: o.timeout,
   retries: o.retries,
   logMode: logMode(o),

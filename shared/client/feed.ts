@@ -10,12 +10,14 @@
  * with other credentials than the socket has replaces the socket by one
  * that connects with them, subscribed to the same topics; without
  * credentials it connects as before (NULL), which is all a contract proxy
- * knows.
+ * knows. Under `--secure` the socket is a CURVE client instead, and the
+ * credentials travel (encrypted) as its X-User / X-Token metadata.
  *
  * @module
  */
 import type { Subscribable } from "../wire/topic-routes.ts";
-import { Subscriber } from "../zmq/index.ts";
+import { Subscriber, type SocketOptions } from "../zmq/index.ts";
+import { TOKEN_PROPERTY, USER_PROPERTY } from "../wire/protocol.ts";
 
 /** PLAIN credentials for the proxy: the user and its session token. */
 export interface Credentials {
@@ -45,6 +47,8 @@ export class Feed implements Subscribable {
     private readonly endpoint: string,
     private readonly onMessage: (parts: Buffer[]) => void,
     private readonly onEnd: (e: unknown) => void,
+    /** CURVE client options (`--secure`), else none. */
+    private readonly security?: SocketOptions,
   ) {}
 
   /** Whether the socket has the proxy connected. */
@@ -85,12 +89,16 @@ export class Feed implements Subscribable {
     if (this.sock && same(credentials, this.creds)) return;
     this.sock?.close(); // its loop ends quietly: it is no longer this.sock
     this.creds = credentials;
-    const plain = credentials ? { plainUsername: credentials.user, plainPassword: credentials.token } : {};
-    const sock = new FeedSocket({ receiveHighWaterMark: 10_000, linger: 0, ...plain });
+    const sock = new FeedSocket({ receiveHighWaterMark: 10_000, linger: 0, ...this.authOptions(credentials) });
     sock.connect(this.endpoint);
     for (const [topic, n] of this.topics) for (let i = 0; i < n; i++) sock.subscribe(topic);
     this.sock = sock;
     void this.loop(sock);
+  }
+
+  private authOptions(c: Credentials | null): SocketOptions {
+    if (this.security) return c ? { ...this.security, metadata: { [USER_PROPERTY]: c.user, [TOKEN_PROPERTY]: c.token } } : this.security;
+    return c ? { plainUsername: c.user, plainPassword: c.token } : {};
   }
 
   close(): void {

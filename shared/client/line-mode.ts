@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { SocketOptions } from "../zmq/index.ts";
 import { createInterface } from "node:readline";
 import { execute } from "./actions.ts";
 import { parseCommand } from "./commands.ts";
@@ -21,6 +22,8 @@ export interface LineModeOptions {
   /** The name's password (owned names): `--password` / CHAT_PASSWORD. */
   password?: string;
   endpoints: { brokerFrontend: string; proxyXpub: string };
+  /** CURVE client options for both (`--secure`), else none. */
+  security?: SocketOptions;
   timeoutMs: number;
   retries: number;
   logMode: LogMode;
@@ -50,6 +53,7 @@ export async function runLineMode(o: LineModeOptions): Promise<never> {
     user: me,
     password: o.password,
     endpoints: o.endpoints,
+    security: o.security,
     log,
     timeoutMs: o.timeoutMs,
     retries: o.retries,

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { SocketOptions } from "../zmq/index.ts";
 import { TopicRoutes } from "../wire/topic-routes.ts";
 import { decode } from "../wire/codec.ts";
 import { LamportClock } from "../cluster/lamport.ts";
@@ -40,6 +41,8 @@ export interface SessionOptions {
   password?: string;
   /** Broker frontend (REQ) and proxy XPUB (SUB) endpoints to connect to. */
   endpoints: { brokerFrontend: string; proxyXpub: string };
+  /** CURVE client options for both (`--secure`: secure.ts), else NULL. */
+  security?: SocketOptions;
   log?: Logger;
   clock?: LamportClock;
   /** ms to wait for one reply (default 2000). */
@@ -94,7 +97,7 @@ export class ChatSession {
     this.password = opts.password;
     this.sub = new Feed(opts.endpoints.proxyXpub, (parts) => this.received(parts), (e) => {
       if (!this.closed) this.log?.error(`subscription ended: ${(e as Error)?.message ?? e}`, this.clock.value);
-    });
+    }, opts.security);
     this.extensions = new TopicRoutes(this.sub);
     this.rpcLog = opts.log && maskingLogger(opts.log);
     this.rpc = new RpcClient({
@@ -104,6 +107,7 @@ export class ChatSession {
       log: this.rpcLog,
       timeoutMs: opts.timeoutMs ?? 2000,
       retries: opts.retries ?? 2,
+      security: opts.security,
     });
   }
 
@@ -312,6 +316,7 @@ export class ChatSession {
       log: this.rpcLog,
       timeoutMs: timeoutMs ?? this.opts.timeoutMs ?? 2000,
       retries: 0,
+      security: this.opts.security,
     });
     return this.call(this.bg, service, data, timeoutMs);
   }

@@ -23,6 +23,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync } f
 import { join } from "node:path";
 import { curveKeyPair, readKeyFile, z85Decode, writeKeyFile, type PeerInfo, type SocketOptions, type ZSocket } from "../zmq/index.ts";
 import type { Logger } from "./log.ts";
+import { TOKEN_PROPERTY, USER_PROPERTY } from "../wire/protocol.ts";
 
 export const SECRET_FILE = "cluster.key_secret";
 export const PUBLIC_FILE = "cluster.key";
@@ -30,9 +31,7 @@ export const TRUSTED_FILE = "trusted.keys";
 
 /** The user id a trusted CURVE peer gets on an internal port. */
 export const MEMBER = "cluster-member";
-/** Metadata a `--secure` client's subscriber sends (encrypted, in CURVE's INITIATE) to be known as a user. */
-export const USER_PROPERTY = "X-User";
-export const TOKEN_PROPERTY = "X-Token";
+export { TOKEN_PROPERTY, USER_PROPERTY };
 
 export class ClusterTrust {
   private constructor(

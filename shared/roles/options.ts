@@ -93,6 +93,8 @@ export const OPTIONS = {
   ackTimeoutMs: { kind: "number", flag: "ack-timeout-ms", placeholder: "ms", env: "ACK_TIMEOUT_MS", default: 1500, min: 1, whole: true, help: "longest wait for replicas before a write is refused with 'retry'" },
   // Client and bot.
   user: { kind: "string", flag: "user", placeholder: "name", nameKind: "user", unset: "the client's config file's nick, else asked for; bot-<4 random hex digits> for a bot", help: "user name" },
+  secure: { kind: "boolean", flag: "secure", env: "CHAT_SECURE", help: "talk to the broker and the proxy over CURVE (encrypted), checking the cluster's public key (--server-key)" },
+  serverKey: { kind: "string", flag: "server-key", placeholder: "key|file", env: "CHAT_SERVER_KEY", unset: "<data-dir>/keys/cluster.key", help: "with --secure: the cluster's public key, Z85, or its certificate file (cluster.key)" },
   password: { kind: "string", flag: "password", placeholder: "password", env: "CHAT_PASSWORD", unset: "the client's config file's password, else none (asked for when the name is registered)", help: "the user name's password: registers the name if nobody has, else must match (prefer CHAT_PASSWORD: a flag shows in ps)" },
   timeout: { kind: "number", flag: "timeout", placeholder: "ms", default: 2000, min: 1, max: 600_000, whole: true, help: "wait for each reply this long" },
   retries: { kind: "number", flag: "retries", placeholder: "n", default: 2, min: 0, max: 100, whole: true, help: "extra attempts, each on a fresh socket, before a request fails" },

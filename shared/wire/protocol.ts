@@ -55,6 +55,13 @@ export const RESERVED_PREFIX = "$";
  * to unregistered names keep topic `<dst>`, as the contract says.
  */
 export const PRIVATE_TOPIC_PREFIX = "$private/";
+/**
+ * Extension, owned names over CURVE (`--secure`): the ZMTP metadata a
+ * subscriber sends, encrypted in CURVE's INITIATE, to be known to the
+ * proxy as a user (the user name and the session token).
+ */
+export const USER_PROPERTY = "X-User";
+export const TOKEN_PROPERTY = "X-Token";
 
 /** Longest name (users, channels, servers), in characters (code points). */
 export const MAX_NAME_CHARS = 64;

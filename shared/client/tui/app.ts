@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { SocketOptions } from "../../zmq/index.ts";
 import { complete, completionSuffix, type CompletionSources } from "../completion.ts";
 import { ClientError } from "../client-error.ts";
 import { configPath, historyPath, InputHistory, loadConfig } from "../config.ts";
@@ -29,6 +30,8 @@ export interface TuiOptions {
   /** `--password` / CHAT_PASSWORD; else the config's, for the config's nick. */
   password?: string;
   endpoints: { brokerFrontend: string; proxyXpub: string };
+  /** CURVE client options for both (`--secure`), else none. */
+  security?: SocketOptions;
   timeoutMs: number;
   retries: number;
   /** The protocol log inline too, not only in window 1. */
@@ -107,6 +110,7 @@ export async function runTui(o: TuiOptions): Promise<never> {
     user,
     password: o.password ?? (user === config.nick ? config.password : undefined),
     endpoints: o.endpoints,
+    security: o.security,
     log,
     timeoutMs: o.timeoutMs,
     retries: o.retries,
