@@ -168,7 +168,7 @@ describe("owned names on a cluster", () => {
     const conv = await plain.request("history", { user: "ana", peer: "bob", token, limit: 1000 });
     expect((conv.data.messages as { message: string }[]).map((m) => m.message)).not.toContain("forged message");
     // The servers that were asked said so in their logs.
-    for (const re of [/refused: login as registered 'ana' without a password/, /refused: publish as 'ana' without a token/, /refused: a message from 'ana' without a token/, /refused: the private history of 'ana' without a token/]) {
+    for (const re of [/refused login as registered 'ana' without a password/, /refused publish as 'ana' without a token/, /refused a message from 'ana' without a token/, /refused the private history of 'ana' without a token/]) {
       expect(serverLines(re).length).toBeGreaterThan(0);
     }
   }, 60_000);

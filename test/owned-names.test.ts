@@ -77,8 +77,8 @@ describe("registering a name", () => {
     expect(wrong.records).toEqual([]);
     expect(data(wrong).token).toBeUndefined();
     const log = s1.lines.join("\n");
-    expect(log).toContain("refused: login as registered 'ana' without a password");
-    expect(log).toContain("refused: wrong password for 'ana'");
+    expect(log).toContain("refused login as registered 'ana' without a password");
+    expect(log).toContain("refused login as 'ana' with a wrong password");
   });
 
   it("the right password logs in again with a new token; both tokens stay good", async () => {
@@ -101,11 +101,14 @@ describe("registering a name", () => {
   });
 
   it("two registrations of one new name on one server: the second is told to log in again", async () => {
-    const [a, b] = await Promise.all([login(s1, "ana", "one"), login(s1, "ana", "two")]);
-    expect(a.status).toBe("sucesso");
-    expect(b).toMatchObject({ status: "erro", description: "name 'ana' was registered meanwhile: log in again" });
-    expect((await login(s1, "ana", "one")).status).toBe("sucesso");
-    expect((await login(s1, "ana", "two")).description).toBe("wrong password for 'ana'");
+    const replies = await Promise.all([login(s1, "ana", "one"), login(s1, "ana", "two")]);
+    // Whichever check finished first registered the name.
+    const won = replies.findIndex((r) => r.status === "sucesso");
+    expect(won).toBeGreaterThanOrEqual(0);
+    expect(replies[1 - won]).toMatchObject({ status: "erro", description: "name 'ana' was registered meanwhile: log in again" });
+    const [winner, loser] = won === 0 ? ["one", "two"] : ["two", "one"];
+    expect((await login(s1, "ana", winner)).status).toBe("sucesso");
+    expect((await login(s1, "ana", loser)).description).toBe("wrong password for 'ana'");
   });
 
   it("no log line shows a password or a token, in text or json", async () => {
@@ -150,7 +153,7 @@ describe("acting as a registered name", () => {
     const ok = s1.svc.handle(req("publish", { user: "ana", channel: "geral", message: "real", token }));
     expect(data(ok).status).toBe("OK");
     expect(ok.deliveries[0]!.topic).toBe("geral");
-    expect(s1.lines.join("\n")).toContain("refused: publish as 'ana' without a token refused");
+    expect(s1.lines.join("\n")).toContain("refused publish as 'ana' without a token");
   });
 
   it("message from the name needs the token; messages to it go out on $private/<dst>", () => {

@@ -103,11 +103,11 @@ export class OwnedNames {
       return { status: "sucesso" };
     }
     if (!cred) throw new Error("login with a password reached its handler unchecked");
-    if (cred.kind === "failed") this.refuse(`the password of '${user}' could not be checked: ${cred.error}`, `password check for '${user}' failed: ${cred.error}`);
+    if (cred.kind === "failed") this.refuse(`the password of '${user}' could not be checked: ${cred.error}`, `login as '${user}': the password check failed: ${cred.error}`);
     if (cred.kind === "new" ? claim !== undefined : claim?.id !== cred.claim) {
       throw new ServiceError(`name '${user}' was registered meanwhile: log in again`);
     }
-    if (cred.kind === "mismatch") this.refuse(`wrong password for '${user}'`, `wrong password for '${user}'`);
+    if (cred.kind === "mismatch") this.refuse(`wrong password for '${user}'`, `login as '${user}' with a wrong password`);
     records.push(this.o.append({ kind: "login", user }));
     let claimId = claim?.id;
     if (cred.kind === "new") {
@@ -125,23 +125,23 @@ export class OwnedNames {
   authorize(user: string, token: unknown, what: string): void {
     if (!this.owned(user)) return;
     if (token === undefined) {
-      this.refuse(`'${user}' is a registered name: ${what} needs the session token of its login`, `${what} without a token refused`);
+      this.refuse(`'${user}' is a registered name: ${what} needs the session token of its login`, `${what} without a token`);
     }
     if (typeof token !== "string" || !this.o.store.hasSession(user, tokenDigest(token))) {
-      this.refuse(`'${user}' is a registered name and this token is not one of its sessions: log in again`, `${what} with a wrong token refused`);
+      this.refuse(`'${user}' is a registered name and this token is not one of its sessions: log in again`, `${what} with a wrong token`);
     }
   }
 
   /** The `session` service: is `token` a live session of the owned name `user`? */
   session(user: string, token: string): Fields {
     if (!this.owned(user)) throw new ServiceError(`name '${user}' is not registered`);
-    if (!this.o.store.hasSession(user, tokenDigest(token))) this.refuse(`not a session of '${user}'`, `session check for '${user}' with a wrong token`);
+    if (!this.o.store.hasSession(user, tokenDigest(token))) this.refuse(`not a session of '${user}'`, `a session check for '${user}' with a wrong token`);
     return { status: "sucesso" };
   }
 
   /** Logs the refusal, then throws it as the reply's error text. */
   private refuse(text: string, logged: string): never {
-    this.o.log.info(`owned names: refused: ${logged}`, this.o.clock.value);
+    this.o.log.info(`owned names: refused ${logged}`, this.o.clock.value);
     throw new ServiceError(text);
   }
 
