@@ -22,6 +22,21 @@ describe("broker tap", () => {
     expect(lines[1]).toMatch(/L=9\s+broker -> client:0001020304 login\s+status=sucesso$/);
   });
 
+  it("never shows a password or a session token, in text or JSON", () => {
+    for (const mode of ["text", "json"] as const) {
+      const lines: string[] = [];
+      const tap = brokerTap(createLogger({ role: "broker", mode, write: (l) => lines.push(l), color: false, now: () => 0 }));
+      tap("forward", [id, Buffer.alloc(0), body({ service: "login", data: { user: "ana", password: "hunter2", clock: 7 } })]);
+      tap("backward", [id, Buffer.alloc(0), body({ service: "login", data: { status: "sucesso", token: "tok-secret", clock: 9 } })]);
+      tap("forward", [id, Buffer.alloc(0), body({ service: "publish", data: { user: "ana", channel: "c", message: "m", token: "tok-secret", clock: 10 } })]);
+      const text = lines.join("\n");
+      expect(text).not.toContain("hunter2");
+      expect(text).not.toContain("tok-secret");
+      // text lines show only the fields that matter; JSON lines show the rest, masked
+      if (mode === "json") expect(text.match(/\(hidden\)/g)?.length).toBe(3);
+    }
+  });
+
   it("never throws on bodies it cannot read, and shows their size", () => {
     const { lines, log } = logger("broker");
     const tap = brokerTap(log);

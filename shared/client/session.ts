@@ -25,7 +25,6 @@ import type { Logger } from "../roles/log.ts";
 import { HISTORY_DEFAULT_LIMIT, type Envelope } from "../wire/protocol.ts";
 import { RpcClient, RpcError } from "../wire/rpc-client.ts";
 import { readClock, readTimestamp } from "../wire/tolerant.ts";
-import { maskingLogger } from "../wire/secrets.ts";
 import { Feed } from "./feed.ts";
 import { historyEntry, parseDelivery, type Delivery, type Place } from "./delivery.ts";
 import { OwnPosts } from "./own-posts.ts";
@@ -81,8 +80,6 @@ export class ChatSession {
   private token: string | null = null;
   /** Subscribed to the user's own topic (once, at the first login). */
   private subscribedOwn = false;
-  /** The log the request sockets write to: passwords and tokens masked. */
-  private readonly rpcLog?: Logger;
   private readonly own: OwnPosts;
   private readonly log?: Logger;
   private readonly onDelivery: (d: Delivery) => void;
@@ -99,12 +96,11 @@ export class ChatSession {
       if (!this.closed) this.log?.error(`subscription ended: ${(e as Error)?.message ?? e}`, this.clock.value);
     }, opts.security);
     this.extensions = new TopicRoutes(this.sub);
-    this.rpcLog = opts.log && maskingLogger(opts.log);
     this.rpc = new RpcClient({
       endpoint: opts.endpoints.brokerFrontend,
       clock: this.clock,
       peerName: "broker",
-      log: this.rpcLog,
+      log: this.log,
       timeoutMs: opts.timeoutMs ?? 2000,
       retries: opts.retries ?? 2,
       security: opts.security,
@@ -313,7 +309,7 @@ export class ChatSession {
       endpoint: this.opts.endpoints.brokerFrontend,
       clock: this.clock,
       peerName: "broker",
-      log: this.rpcLog,
+      log: this.log,
       timeoutMs: timeoutMs ?? this.opts.timeoutMs ?? 2000,
       retries: 0,
       security: this.opts.security,

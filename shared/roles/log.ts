@@ -43,6 +43,20 @@ export interface Logger {
   error(text: string, lamport?: number): void;
 }
 
+/**
+ * Fields no log line shows: passwords and session tokens (owned names)
+ * travel like any other field, through every role that logs messages.
+ */
+export const SECRET_FIELDS: readonly string[] = ["password", "token"];
+
+/** `data` with its secret fields shown as "(hidden)" (the same object when it has none). */
+function masked(data: Record<string, unknown>): Record<string, unknown> {
+  if (!SECRET_FIELDS.some((f) => data[f] !== undefined)) return data;
+  const out = { ...data };
+  for (const f of SECRET_FIELDS) if (out[f] !== undefined) out[f] = "(hidden)";
+  return out;
+}
+
 /** Creates a logger for one role instance. */
 export function createLogger(opts: LoggerOptions): Logger {
   const mode = opts.mode ?? "text";
@@ -64,7 +78,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (mode === "quiet") return;
     const env = (msg ?? {}) as { service?: unknown; data?: unknown };
     const service = typeof env.service === "string" ? env.service : "?";
-    const data = env.data && typeof env.data === "object" ? (env.data as Record<string, unknown>) : {};
+    const data = env.data && typeof env.data === "object" ? masked(env.data as Record<string, unknown>) : {};
     const t = now();
     if (mode === "json") {
       write(safeJson({ time: t, lamport, who, dir: dir === "<-" ? "recv" : "send", peer, service, data }));

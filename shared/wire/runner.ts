@@ -17,7 +17,6 @@ import type { Logger } from "../roles/log.ts";
 import type { Reply, Router } from "../zmq/index.ts";
 import { decode, encode } from "./codec.ts";
 import { ERROR_SERVICE, errorReply, makeReply, type Envelope } from "./protocol.ts";
-import { forLog } from "./secrets.ts";
 import { fromSeed, isSeedRequest, toSeedReply } from "./seed-dialect.ts";
 import { ServiceError, type Fields, type ServiceTable } from "./service-table.ts";
 import { isMap, parseStamp } from "./validate.ts";
@@ -78,7 +77,7 @@ export class Runner<C> {
     const data: Fields = {};
     const stampError = parseStamp(d, data);
     clock.merge(data.clock); // once per request, and only a clock parseStamp accepted
-    log.recv(this.o.peer, forLog(req), clock.value);
+    log.recv(this.o.peer, req, clock.value);
     if (stampError) return this.refuse(service, stampError, seed);
     const entry = table.get(service);
     if (!entry) return this.refuse(service, table.notServed(service), seed);
@@ -108,7 +107,7 @@ export class Runner<C> {
 
   /** The bytes to send for an answer (flat for the seed dialect), logged as sent. */
   encode(a: Answer): Buffer {
-    this.o.log.send(this.o.peer, forLog(a.reply), this.o.clock.value);
+    this.o.log.send(this.o.peer, a.reply, this.o.clock.value);
     return encode(a.seed ? toSeedReply(a.reply) : a.reply);
   }
 
