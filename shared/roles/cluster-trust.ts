@@ -101,7 +101,7 @@ export class ClusterTrust {
 
 /** Logs every refused or failed handshake on `sock`, naming the port. */
 export function logRefusals(sock: ZSocket, log: Logger, what: string): () => void {
-  return sock.events.on("handshake:error", (e) => log.error(`refused a connection to the ${what} from ${e.address || "a local peer"}: ${e.error.message}`));
+  return sock.events.on("handshake:error", (e) => log.error(`refused a connection to the ${what} from ${e.address ? `${e.address}:${e.port}` : "a local peer"}: ${e.error.message}`));
 }
 
 /** The start-up warning of open mode, one line per role. */

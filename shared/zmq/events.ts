@@ -19,7 +19,7 @@ export interface SocketEventMap {
    */
   handshake: { endpoint: string; peer: PeerInfo; routingId?: Buffer };
   /** A connection closed before its handshake completed. */
-  "handshake:error": { endpoint: string; address: string; error: ZmtpError };
+  "handshake:error": { endpoint: string; address: string; port: number; error: ZmtpError };
   /** An established peer went away (`error` when it was dropped for a protocol violation). */
   disconnect: { endpoint: string; peer: PeerInfo; error?: ZmtpError; routingId?: Buffer };
   /**

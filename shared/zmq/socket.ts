@@ -144,7 +144,7 @@ export abstract class ZSocket implements ConnectionOwner, AsyncIterable<Buffer[]
       this.peers.splice(i, 1);
       this.peerRemoved(c);
       this.events.emit("disconnect", { endpoint: c.endpoint, peer: c.peer!, ...routing(c), ...(err ? { error: err } : {}) });
-    } else if (err) this.events.emit("handshake:error", { endpoint: c.endpoint, address: c.address, error: err });
+    } else if (err) this.events.emit("handshake:error", { endpoint: c.endpoint, address: c.address, port: c.port, error: err });
     this.endpoints.ended(c);
   }
 
