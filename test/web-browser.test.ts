@@ -6,9 +6,14 @@
  * both ways; unread counts, mention marks, the new-messages marker and
  * notifications only once allowed and only in the background; 500
  * messages of history read back by scrolling up; a terminal client
- * talking with a browser user; a server killed with kill -9 and the
- * gateway killed and started again, with posts typed meanwhile queued and
- * sent once, and nothing lost or shown twice. Screenshots of the page at
+ * talking with a browser user; a name registered with a password from
+ * the page, then refused without it or with a wrong one and accepted with
+ * it, the password kept nowhere but in the tab's memory, and the owner's
+ * private messages (a PLAIN subscription through the gateway) on her page;
+ * a server killed with kill -9 and the gateway killed and started again,
+ * with posts typed meanwhile queued and sent once (the owner's page logs
+ * in again with the password it holds), and nothing lost or shown twice.
+ * Screenshots of the page at
  * desktop and phone width go to docs/.
  *
  * @module
@@ -27,6 +32,8 @@ let port: number;
 let browser: Awaited<ReturnType<typeof launch>>;
 let ana: WebUser;
 let bob: WebUser;
+/** A registered user's second tab, still open when the gateway restarts. */
+let erin: WebUser;
 const url = () => `http://localhost:${port}/`;
 
 beforeAll(async () => {
@@ -184,6 +191,54 @@ describe("web client in a browser", () => {
     expect(await carol.exited).toBe(0);
   }, 60_000);
 
+  it("registers a name with a password from the page; then the form needs it, and private messages reach the owner's page", async () => {
+    const PASSWORD = "erin's long pass phrase";
+    const first = await WebUser.open(browser.ctx, url(), "erin", PASSWORD);
+    // Private messages to a registered name go only to subscribers authenticated as her: this one came through the gateway's.
+    await bob.type("/msg erin hello, registered erin");
+    await eventually(async () => expect(await first.entry("@bob")).toEqual({ unread: 1, mention: true }));
+    await first.open("@bob");
+    await first.type("hi bob, from a registered name");
+    await bob.open("@erin");
+    await bob.waitText("hi bob, from a registered name");
+
+    // A second tab: the form, with its password field and hint.
+    erin = new WebUser(await browser.ctx.newPage(), "erin");
+    await erin.page.goto(url());
+    const field = erin.page.locator("#login-password");
+    expect([await field.getAttribute("type"), await field.getAttribute("autocomplete")]).toEqual(["password", "current-password"]);
+    expect(await erin.page.locator(".login-hint").textContent()).toContain("registers the name if nobody has yet");
+    await erin.logIn();
+    expect(await erin.refusal()).toEqual({ text: "erin is a registered name: enter its password.", about: "password" });
+    expect(await erin.page.evaluate("document.activeElement.id")).toBe("login-password");
+    await erin.logIn("not the one");
+    expect(await erin.refusal()).toEqual({ text: "Wrong password for erin. Try again.", about: "password" });
+    await erin.logIn(PASSWORD);
+    await erin.online();
+    await bob.type("a second word");
+    await erin.open("@bob");
+    await erin.waitText("a second word");
+    expect(await erin.lines()).toEqual(["bob: hello, registered erin", "erin: hi bob, from a registered name", "bob: a second word"]);
+
+    // A reload loses the password: the form asks for it again.
+    await erin.page.reload();
+    expect(await erin.refusal()).toEqual({ text: "Enter the password of erin again to log back in.", about: "password" });
+    await erin.logIn(PASSWORD);
+    await erin.online();
+
+    // Logging out forgets it too. Nothing keeps it: storage, the URL, the gateway's log.
+    await first.page.click("text=Log out");
+    expect(await first.page.inputValue("#login-password")).toBe("");
+    for (const u of [first, erin]) {
+      const kept = String(await u.page.evaluate("JSON.stringify([{ ...localStorage }, { ...sessionStorage }, location.href])"));
+      expect(kept).toContain("erin");
+      expect(kept).not.toContain(PASSWORD);
+    }
+    expect(web.grep(/pass phrase/)).toEqual([]);
+    await first.page.close();
+    expect(first.errors.concat(erin.errors)).toEqual([]);
+  }, 60_000);
+
   it("survives a server killed with kill -9 and the gateway restarted: queued posts sent once, nothing lost or doubled", async () => {
     await ana.open("#lobby");
     await bob.open("#lobby");
@@ -207,7 +262,8 @@ describe("web client in a browser", () => {
     for (const n of [1, 2, 3]) await dave.request("publish", { user: "dave", channel: "lobby", message: `while away ${n}` });
 
     web = await startWeb(cluster, port);
-    for (const u of [ana, bob]) await eventually(async () => expect(await u.state()).toBe("online"), { timeoutMs: 20_000 });
+    // Erin's page logs in again with the password it holds for the tab.
+    for (const u of [ana, bob, erin]) await eventually(async () => expect(await u.state()).toBe("online"), { timeoutMs: 20_000 });
     await eventually(async () => expect(await ana.page.locator(".messages .line.pending").count()).toBe(0), { timeoutMs: 10_000 });
     const expected = ["dave: while away 1", "dave: while away 2", "dave: while away 3", "ana: queued one", "ana: queued two"];
     for (const u of [ana, bob]) {
@@ -218,7 +274,7 @@ describe("web client in a browser", () => {
     const stored = (await dave.request("history", { channel: "lobby", limit: 1000 })).data.messages as { message: string }[];
     expect(stored.filter((m) => m.message === "queued one")).toHaveLength(1);
     expect(stored.filter((m) => m.message === "queued two")).toHaveLength(1);
-    expect(ana.errors.concat(bob.errors)).toEqual([]);
+    expect(ana.errors.concat(bob.errors, erin.errors)).toEqual([]);
   }, 60_000);
 });
 

@@ -3,9 +3,10 @@
  * its security headers, the browser protocol end to end against a real
  * cluster (login, join, posts, private messages, history paged with
  * `before`, one log line per message each way), bad requests answered and
- * survived, and hostile peers (binary garbage, text that is not JSON, an
- * oversized frame, a flood, a page of another site) cut off while the
- * other sessions go on.
+ * survived, a login's password (owned names) checked, taken to the
+ * cluster and never logged or echoed, and hostile peers (binary garbage,
+ * text that is not JSON, an oversized frame, a flood, a page of another
+ * site) cut off while the other sessions go on.
  *
  * @module
  */
@@ -123,6 +124,45 @@ describe("web gateway", () => {
     await expect(s.request({ t: "frobnicate" } as never)).rejects.toThrow("unknown request 'frobnicate'");
     expect((await s.request({ t: "channels" })).channels).toContain("plaza");
   });
+
+  it("takes a login's password to the cluster and nowhere else: bad ones refused, a registered name needs it, none logged or echoed", async () => {
+    const PASSWORD = "gina-pass-phrase-7";
+    const s = session();
+    const bad: [unknown, string][] = [
+      [42, "password must be a string"],
+      [null, "password must be a string"],
+      [{ p: "x" }, "password must be a string"],
+      ["", "password must not be empty"],
+      ["x".repeat(1025), "password is longer than 1024 bytes"],
+      ["é".repeat(513), "password is longer than 1024 bytes"],
+    ];
+    for (const [password, error] of bad) await expect(s.request({ t: "login", user: "gina", password } as never)).rejects.toThrow(`bad-request: ${error}`);
+    // Refused cleanly: the socket is open and not logged in.
+    await expect(s.request({ t: "channels" })).rejects.toThrow("state: log in first");
+    expect(await s.request({ t: "login", user: "gina", password: PASSWORD })).toEqual({ user: "gina" });
+
+    const other = session();
+    await expect(other.request({ t: "login", user: "gina" })).rejects.toThrow("password: login: name 'gina' is registered: log in with its password");
+    await expect(other.request({ t: "login", user: "gina", password: "not it" })).rejects.toThrow("password: login: wrong password for 'gina'");
+    expect(await other.request({ t: "login", user: "gina", password: PASSWORD })).toEqual({ user: "gina" });
+
+    // Her private messages reach both her sessions: their subscriptions authenticated as her (PLAIN, with the token).
+    const hal = await loggedIn("hal");
+    await hal.request({ t: "message", dst: "gina", text: "for gina only", id: "pm-gina-1" });
+    for (const g of [s, other]) await eventually(() => expect(g.messages.some((m) => m.kind === "private" && m.src === "hal" && m.id === "pm-gina-1")).toBe(true));
+    // And what she sends carries the token her login got.
+    expect((await s.request({ t: "message", dst: "hal", text: "got it", id: "pm-hal-1" })).id).toBe("pm-hal-1");
+    await eventually(() => expect(hal.messages.some((m) => m.kind === "private" && m.src === "gina" && m.id === "pm-hal-1")).toBe(true));
+    // Her private history needs the token too, paged back with `before` as well.
+    const conv = await other.request({ t: "history", peer: "hal", limit: 10 });
+    expect(conv.messages.map((m) => m.text)).toEqual(["for gina only", "got it"]);
+    expect((await other.request({ t: "history", peer: "hal", limit: 10, before: conv.messages[1]!.id })).messages.map((m) => m.text)).toEqual(["for gina only"]);
+
+    for (const g of [s, other]) expect(JSON.stringify(g.frames)).not.toContain(PASSWORD);
+    // Each login is logged each way, without its password.
+    expect(web.grep(/-> broker login\s+user=gina$/).length).toBeGreaterThanOrEqual(4);
+    expect(web.grep(new RegExp(PASSWORD))).toEqual([]);
+  }, 30_000);
 
   it("cuts off hostile peers (garbage, oversized frames, a flood, another site's page) without affecting the others", async () => {
     const ana = await loggedIn("ana2", "plaza");

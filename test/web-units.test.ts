@@ -12,7 +12,8 @@ import { describe, expect, it } from "bun:test";
 import { actionText, readAction } from "../shared/web/action.ts";
 import { parseFrame } from "../shared/web/inbound.ts";
 import { TokenBucket } from "../shared/web/rate.ts";
-import { windowKey, type Delivery } from "../shared/web/protocol.ts";
+import { MAX_PASSWORD_BYTES, windowKey, type Delivery } from "../shared/web/protocol.ts";
+import { MAX_PASSWORD_BYTES as SERVER_MAX_PASSWORD_BYTES } from "../shared/wire/protocol.ts";
 import { parseInput } from "../web/commands.ts";
 import { mentions, pieces, visible } from "../web/text.ts";
 import { append, confirm, countUnread, markRead, mergeLatest, newWindow, prependOlder, toLine, type Line } from "../web/windows.ts";
@@ -29,6 +30,11 @@ describe("gateway: frames from a browser", () => {
     ["empty text", '{"t":"message","ref":1,"dst":"bob","text":"","id":"x"}', { ok: false, error: "message must not be empty" }],
     ["both targets", '{"t":"history","ref":1,"channel":"c","peer":"p"}', { ok: false, error: "history takes either 'channel' or 'peer'" }],
     ["page too big", '{"t":"history","ref":1,"channel":"c","limit":201}', { ok: false, error: "limit must be an integer from 1 to 200" }],
+    ["password not a string", '{"t":"login","ref":1,"user":"ana","password":42}', { ok: false, ref: 1, error: "password must be a string" }],
+    ["null password", '{"t":"login","ref":1,"user":"ana","password":null}', { ok: false, error: "password must be a string" }],
+    ["empty password", '{"t":"login","ref":1,"user":"ana","password":""}', { ok: false, error: "password must not be empty" }],
+    ["password of 1025 bytes", JSON.stringify({ t: "login", ref: 1, user: "ana", password: "x".repeat(1025) }), { ok: false, error: "password is longer than 1024 bytes" }],
+    ["password of 513 characters, 1026 bytes", JSON.stringify({ t: "login", ref: 1, user: "ana", password: "é".repeat(513) }), { ok: false, error: "password is longer than 1024 bytes" }],
   ])("refuses %s", (_name, frame, want) => {
     expect(parseFrame(frame)).toMatchObject(want);
   });
@@ -36,6 +42,9 @@ describe("gateway: frames from a browser", () => {
   it("keeps only the fields it knows", () => {
     const r = parseFrame('{"t":"publish","ref":7,"channel":"c","text":"hi","id":"m-1","extra":{"x":1},"user":"someone-else"}');
     expect(r).toEqual({ ok: true, req: { t: "publish", ref: 7, channel: "c", text: "hi", id: "m-1" } });
+    expect(parseFrame(JSON.stringify({ t: "login", ref: 3, user: "ana", password: "é".repeat(512), token: "x" }))).toEqual({ ok: true, req: { t: "login", ref: 3, user: "ana", password: "é".repeat(512) } });
+    expect(parseFrame('{"t":"login","ref":4,"user":"ana"}')).toEqual({ ok: true, req: { t: "login", ref: 4, user: "ana" } });
+    expect(MAX_PASSWORD_BYTES).toBe(SERVER_MAX_PASSWORD_BYTES);
     expect(parseFrame('{"t":"history","ref":2,"peer":"bob","before":"server1:42"}')).toEqual({ ok: true, req: { t: "history", ref: 2, peer: "bob", limit: 100, before: "server1:42" } });
   });
 

@@ -1,12 +1,15 @@
 /**
  * The page: the login form, then the chat (sidebar, messages, input).
  * The name is kept for the tab (sessionStorage), so a reload logs in
- * again; the last name used is offered on the form.
+ * again; the last name used is offered on the form. A password (owned
+ * names) is kept nowhere but in the tab's {@link Chat}: after a reload of
+ * a tab that logged in with one, the form asks for it again.
  *
  * @module
  */
-import { useEffect, useReducer, useState } from "preact/hooks";
-import { Chat, gatewayUrl } from "./chat.ts";
+import { useEffect, useReducer, useRef, useState } from "preact/hooks";
+import { MAX_PASSWORD_BYTES, passwordProblem } from "../shared/web/protocol.ts";
+import { Chat, gatewayUrl, type LoginError } from "./chat.ts";
 import { checkName } from "./commands.ts";
 import { Composer } from "./composer.tsx";
 import { Messages } from "./messages.tsx";
@@ -15,14 +18,20 @@ import { Sidebar, StatusPill } from "./sidebar.tsx";
 
 const TAB_USER = "bbs-web:user";
 const LAST_USER = "bbs-web:last-user";
+/** Set for a tab whose login carried a password (never the password itself). */
+const TAB_PASSWORD = "bbs-web:with-password";
 
-function startChat(user: string): Chat {
-  const chat: Chat = new Chat(user, {
-    url: gatewayUrl(location),
-    storage: localStorage,
-    visible: () => document.visibilityState === "visible",
-    notify: notifier((key) => chat.open(key)),
-  });
+function startChat(user: string, password?: string): Chat {
+  const chat: Chat = new Chat(
+    user,
+    {
+      url: gatewayUrl(location),
+      storage: localStorage,
+      visible: () => document.visibilityState === "visible",
+      notify: notifier((key) => chat.open(key)),
+    },
+    password,
+  );
   chat.start();
   return chat;
 }
@@ -36,7 +45,7 @@ function useChat(chat: Chat | null): void {
 export function App() {
   const [chat, setChat] = useState<Chat | null>(() => {
     const u = sessionStorage.getItem(TAB_USER);
-    return u ? startChat(u) : null;
+    return u && !sessionStorage.getItem(TAB_PASSWORD) ? startChat(u) : null;
   });
   useChat(chat);
   useEffect(() => {
@@ -53,29 +62,43 @@ export function App() {
     document.title = `${unread > 0 ? `(${unread}) ` : ""}${chat?.current ? `${chat.current.key} — ` : ""}bbs chat`;
   }, [unread, chat?.current?.key]);
 
-  const login = (user: string) => {
+  const login = (user: string, password?: string) => {
     sessionStorage.setItem(TAB_USER, user);
+    if (password !== undefined) sessionStorage.setItem(TAB_PASSWORD, "1");
+    else sessionStorage.removeItem(TAB_PASSWORD);
     localStorage.setItem(LAST_USER, user);
-    setChat(startChat(user));
+    setChat(startChat(user, password));
   };
   const logout = () => {
     chat?.stop();
     sessionStorage.removeItem(TAB_USER);
+    sessionStorage.removeItem(TAB_PASSWORD);
     setChat(null);
   };
-  if (!chat || chat.loginError) return <Login error={chat?.loginError ?? null} onLogin={login} />;
+  if (!chat || chat.loginError) {
+    const reloaded = !chat && sessionStorage.getItem(TAB_PASSWORD) ? sessionStorage.getItem(TAB_USER) : null;
+    const error = chat?.loginError ?? (reloaded ? { text: `Enter the password of ${reloaded} again to log back in.`, password: true } : null);
+    return <Login user={chat?.me ?? reloaded ?? localStorage.getItem(LAST_USER) ?? ""} error={error} onLogin={login} />;
+  }
   return <ChatView chat={chat} onLogout={logout} />;
 }
 
-function Login({ error, onLogin }: { error: string | null; onLogin: (user: string) => void }) {
-  const [name, setName] = useState(() => localStorage.getItem(LAST_USER) ?? "");
-  const [problem, setProblem] = useState<string | null>(error);
+function Login({ user, error, onLogin }: { user: string; error: LoginError | null; onLogin: (user: string, password?: string) => void }) {
+  const [name, setName] = useState(user);
+  const [password, setPassword] = useState("");
+  const [problem, setProblem] = useState<LoginError | null>(error);
+  const passwordField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (problem?.password) passwordField.current?.focus();
+  }, [problem]);
   const submit = (e: Event) => {
     e.preventDefault();
-    const user = name.trim();
-    const bad = checkName("name", user);
-    if (bad) return setProblem(bad);
-    onLogin(user);
+    const u = name.trim();
+    const bad = checkName("name", u);
+    if (bad) return setProblem({ text: bad, password: false });
+    const badPassword = password === "" ? null : passwordProblem(password);
+    if (badPassword) return setProblem({ text: badPassword, password: true });
+    onLogin(u, password === "" ? undefined : password);
   };
   return (
     <main class="login">
@@ -83,8 +106,30 @@ function Login({ error, onLogin }: { error: string | null; onLogin: (user: strin
         <img src="/icon.svg" alt="" width={56} height={56} />
         <h1>bbs chat</h1>
         <label for="login-name">Your name</label>
-        <input id="login-name" name="user" autoFocus autoComplete="username" maxLength={64} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        {problem && <p class="login-error" role="alert">{problem}</p>}
+        <input id="login-name" name="user" autoFocus={!problem?.password} autoComplete="username" maxLength={64} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label for="login-password">
+          Password <span class="login-optional">(optional)</span>
+        </label>
+        <input
+          id="login-password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          maxLength={MAX_PASSWORD_BYTES}
+          aria-describedby="login-password-hint"
+          aria-invalid={problem?.password ? "true" : undefined}
+          ref={passwordField}
+          value={password}
+          onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+        />
+        <p id="login-password-hint" class="login-hint">
+          A password registers the name if nobody has yet; from then on the name logs in only with it.
+        </p>
+        {problem && (
+          <p class="login-error" role="alert" data-problem={problem.password ? "password" : "name"}>
+            {problem.text}
+          </p>
+        )}
         <button type="submit">Log in</button>
       </form>
     </main>

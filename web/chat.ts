@@ -26,6 +26,12 @@ export interface ChatEnv {
   notify: (title: string, body: string, key: string) => void;
 }
 
+/** Why the login was refused; `password`: the name is registered and its password is missing or wrong. */
+export interface LoginError {
+  text: string;
+  password: boolean;
+}
+
 export interface Status {
   link: "connecting" | "online" | "offline";
   /** Whether the cluster answers (as the gateway last saw). */
@@ -50,8 +56,8 @@ export class Chat {
   windows: Win[] = [];
   active: string | null = null;
   status: Status = { link: "connecting", cluster: true };
-  /** Set when the gateway refused the name: the page goes back to the login form. */
-  loginError: string | null = null;
+  /** Set when the gateway refused the login: the page goes back to the login form. */
+  loginError: LoginError | null = null;
   /** Names seen, for completion. */
   readonly users = new Set<string>();
   /** Bumped on every change; the view re-renders on it. */
@@ -63,11 +69,21 @@ export class Chat {
   private readonly listeners = new Set<() => void>();
   private scheduled = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The name's password, if the user gave one. It lives in this object
+   * only, never in storage or the URL. Each socket to the gateway is a new
+   * cluster session, so every reconnection logs in with it again while
+   * the tab holds it; a logout forgets it, and a reload loses it (the form
+   * asks for it again).
+   */
+  private password: string | undefined;
 
   constructor(
     readonly me: string,
     private readonly env: ChatEnv,
+    password?: string,
   ) {
+    this.password = password;
     this.restore();
     this.conn = new Connection(env.url, {
       open: () => void this.connected(),
@@ -86,6 +102,7 @@ export class Chat {
 
   /** Logs out: closes the socket for good. */
   stop(): void {
+    this.password = undefined;
     this.conn.stop();
     if (this.retry) clearTimeout(this.retry);
   }
@@ -271,7 +288,7 @@ export class Chat {
   private async connected(): Promise<void> {
     this.update(() => (this.status = { link: "connecting", cluster: this.status.cluster }));
     try {
-      await this.conn.request({ t: "login", user: this.me });
+      await this.conn.request(this.password === undefined ? { t: "login", user: this.me } : { t: "login", user: this.me, password: this.password });
     } catch (e) {
       const err = e as RequestError;
       if (err.code === "disconnected") return;
@@ -279,7 +296,8 @@ export class Chat {
         this.update(() => (this.status = { link: "connecting", cluster: false, why: err.message }));
         return this.later(() => this.conn.state === "open" && void this.connected(), 2000);
       }
-      this.loginError = err.message;
+      const registered = err.code === "password";
+      this.loginError = { text: registered ? passwordText(this.me, this.password !== undefined) : err.message, password: registered };
       this.stop();
       return this.update();
     }
@@ -382,6 +400,10 @@ export class Chat {
     }
     this.active = this.windows.some((w) => w.key === saved.active) ? saved.active : (this.windows[0]?.key ?? null);
   }
+}
+
+function passwordText(me: string, sent: boolean): string {
+  return sent ? `Wrong password for ${me}. Try again.` : `${me} is a registered name: enter its password.`;
 }
 
 function target(w: Win): { channel: string } | { peer: string } {

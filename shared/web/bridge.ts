@@ -13,14 +13,20 @@
  * each reconnect. The session announces its presence as the terminal
  * client's does, so others see a browser user online and in its channels.
  *
+ * A login's password (owned names) goes to the chat session and nowhere
+ * else (the session keeps it for its life, to log in with): no log line
+ * shows it (a JSON one says "(hidden)") and no reply carries it. A
+ * refusal that a password would answer ({@link needsPassword}) reaches
+ * the browser with code `password`.
+ *
  * @module
  */
 import { ClientError } from "../client/client-error.ts";
 import type { Delivery } from "../client/delivery.ts";
 import { PresenceAgent } from "../client/presence.ts";
-import { ChatSession } from "../client/session.ts";
+import { needsPassword } from "../client/session.ts";
 import { createLogger, type LogMode, type Logger } from "../roles/log.ts";
-import { historyPage } from "./history.ts";
+import { historyPage, PagedSession } from "./history.ts";
 import { parseFrame } from "./inbound.ts";
 import {
   CLOSE,
@@ -53,7 +59,7 @@ export interface BridgeOptions {
 }
 
 export class BrowserBridge {
-  private session: ChatSession | null = null;
+  private session: PagedSession | null = null;
   private presence: PresenceAgent | null = null;
   private loggingIn = false;
   private log: Logger;
@@ -122,7 +128,7 @@ export class BrowserBridge {
       this.emit({ t: "reply", ref: req.ref, ok: true, data }, req.t);
     } catch (e) {
       if (e instanceof ClientError) {
-        const code: ErrorCode = e.code === "bad-reply" ? "refused" : e.code;
+        const code: ErrorCode = req.t === "login" && needsPassword(e) ? "password" : e.code === "bad-reply" ? "refused" : e.code;
         return this.refuse(req.ref, code, e.message, false, req.t);
       }
       this.log.error(`${req.t}: ${(e as Error)?.message ?? e}`, this.lamport);
@@ -131,7 +137,7 @@ export class BrowserBridge {
   }
 
   private async handle(req: BrowserRequest): Promise<ReplyData[RequestType]> {
-    if (req.t === "login") return this.login(req.user);
+    if (req.t === "login") return this.login(req.user, req.password);
     const s = this.session;
     if (!s) throw new ClientError("state", "log in first");
     switch (req.t) {
@@ -159,7 +165,7 @@ export class BrowserBridge {
     }
   }
 
-  private async login(user: string): Promise<ReplyData["login"]> {
+  private async login(user: string, password: string | undefined): Promise<ReplyData["login"]> {
     if (this.session) {
       if (this.session.user !== user) throw new ClientError("state", `already logged in as ${this.session.user}`);
       return { user };
@@ -167,8 +173,9 @@ export class BrowserBridge {
     if (this.loggingIn) throw new ClientError("state", "a login is under way");
     this.loggingIn = true;
     const log = createLogger({ role: "web", name: user, mode: this.o.logMode });
-    const s = new ChatSession({
+    const s = new PagedSession({
       user,
+      password,
       endpoints: this.o.endpoints,
       log,
       timeoutMs: this.o.timeoutMs,
@@ -231,10 +238,11 @@ export class BrowserBridge {
   }
 }
 
-/** A request's fields as the log shows them (`text` as the contract's `message`). */
+/** A request's fields as the log shows them (`text` as the contract's `message`, never a password). */
 function renamed(fields: Record<string, unknown>): Record<string, unknown> {
-  const { text, ...rest } = fields;
-  return text === undefined ? rest : { ...rest, message: text };
+  const { text, password, ...rest } = fields;
+  const shown = password === undefined ? rest : { ...rest, password: "(hidden)" };
+  return text === undefined ? shown : { ...shown, message: text };
 }
 
 /** A frame as one log line's `{service, data}`. */

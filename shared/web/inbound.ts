@@ -2,8 +2,9 @@
  * What a browser sends, checked before anything acts on it: one JSON text
  * frame in, a typed {@link BrowserRequest} or the reason it is refused
  * out. Pure; never throws. Names, texts and message ids follow the
- * contract's own rules (wire/validate.ts); unknown fields are dropped, so
- * nothing a browser adds travels further.
+ * contract's own rules (wire/validate.ts), a login's optional password by
+ * the servers' bound; unknown fields are dropped, so nothing a browser
+ * adds travels further. No error text repeats a password.
  *
  * A frame that is not JSON at all is a protocol violation (the caller
  * closes the socket); a well-formed frame with a bad field is an error
@@ -13,7 +14,7 @@
  */
 import { readClock } from "../wire/tolerant.ts";
 import { isMap, validateId, validateName, validateText } from "../wire/validate.ts";
-import { DEFAULT_PAGE, MAX_PAGE, type BrowserRequest } from "./protocol.ts";
+import { DEFAULT_PAGE, MAX_PAGE, passwordProblem, type BrowserRequest } from "./protocol.ts";
 
 export type Inbound =
   | { ok: true; req: BrowserRequest }
@@ -44,8 +45,11 @@ function check(d: Record<string, unknown>, ref: number): BrowserRequest | string
     d[field] === undefined ? `missing field '${field}'` : validateName(kind, d[field]);
   const textAndId = (): string | null => (d.text === undefined ? "missing field 'text'" : validateText(d.text)) ?? (d.id === undefined ? "missing field 'id'" : validateId(d.id));
   switch (d.t) {
-    case "login":
-      return name("user", "user") ?? { t: "login", ref, user: d.user as string };
+    case "login": {
+      const bad = name("user", "user") ?? (d.password === undefined ? null : passwordProblem(d.password));
+      if (bad) return bad;
+      return d.password === undefined ? { t: "login", ref, user: d.user as string } : { t: "login", ref, user: d.user as string, password: d.password as string };
+    }
     case "join":
     case "part":
       return name("channel", "channel") ?? { t: d.t, ref, channel: d.channel as string };

@@ -9,6 +9,11 @@
  * reachability (`reach`) as they come. A `bye` says why the gateway is
  * about to close the socket.
  *
+ * Owned names: `login` may carry the name's `password`, which the gateway
+ * hands to the cluster session and nowhere else (no log line, no reply).
+ * A login the cluster refuses because the name is registered, or because
+ * the password is wrong, is answered with code `password`.
+ *
  * @module
  */
 import type { Delivery } from "../client/delivery.ts";
@@ -34,6 +39,8 @@ export const MAX_JOINED = 256;
 /** Largest history page a browser may ask for, and the one it gets by default. */
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 100;
+/** Longest password, in bytes of UTF-8: the servers' own bound (MAX_PASSWORD_BYTES of wire/protocol.ts). */
+export const MAX_PASSWORD_BYTES = 1024;
 /** Bytes queued for a browser that reads too slowly before it is cut off. */
 export const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 
@@ -53,7 +60,7 @@ export const CLOSE = {
 
 /** What a browser asks. `before` pages history back from a message id or clock. */
 export type BrowserRequest =
-  | { t: "login"; ref: number; user: string }
+  | { t: "login"; ref: number; user: string; password?: string }
   | { t: "join"; ref: number; channel: string }
   | { t: "part"; ref: number; channel: string }
   | { t: "publish"; ref: number; channel: string; text: string; id: string }
@@ -76,8 +83,12 @@ export interface ReplyData {
   users: { users: string[] };
 }
 
-/** Why a request failed: refused by the cluster, no server reached, a bad request, too many at once, or not logged in. */
-export type ErrorCode = "refused" | "unsupported" | "unreachable" | "bad-request" | "busy" | "state";
+/**
+ * Why a request failed: refused by the cluster, no server reached, a bad
+ * request, too many at once, or not logged in; `password`: a login refused
+ * because the name is registered and its password is missing or wrong.
+ */
+export type ErrorCode = "refused" | "password" | "unsupported" | "unreachable" | "bad-request" | "busy" | "state";
 
 export type Reply =
   | { t: "reply"; ref: number; ok: true; data: ReplyData[RequestType] }
@@ -89,6 +100,14 @@ export type GatewayFrame =
   | { t: "msg"; m: Delivery }
   | { t: "reach"; ok: boolean; why?: string }
   | { t: "bye"; reason: string };
+
+/** What is wrong with a password, or null if it is one the servers take (1 to {@link MAX_PASSWORD_BYTES} bytes of UTF-8). */
+export function passwordProblem(p: unknown): string | null {
+  if (typeof p !== "string") return "password must be a string";
+  if (p.length === 0) return "password must not be empty";
+  if (p.length > MAX_PASSWORD_BYTES || new TextEncoder().encode(p).length > MAX_PASSWORD_BYTES) return `password is longer than ${MAX_PASSWORD_BYTES} bytes`;
+  return null;
+}
 
 /** The conversation a message belongs to, seen by `me`: `#channel` or `@peer`. */
 export function windowKey(m: Delivery, me: string): string {

@@ -51,13 +51,32 @@ export class WebUser {
     page.on("pageerror", (e) => this.errors.push(e.message));
   }
 
-  static async open(ctx: BrowserContext, url: string, name: string): Promise<WebUser> {
+  /** A new page, logged in as `name` (with its password, if given). */
+  static async open(ctx: BrowserContext, url: string, name: string, password?: string): Promise<WebUser> {
     const u = new WebUser(await ctx.newPage(), name);
     await u.page.goto(url);
-    await u.page.fill("#login-name", name);
-    await u.page.click(".login-box button[type=submit]");
-    await u.page.waitForSelector(".status[data-state=online]", { timeout: 15_000 });
+    await u.logIn(password);
+    await u.online();
     return u;
+  }
+
+  /** Fills the login form (the name, and the password or nothing) and submits it. */
+  async logIn(password = ""): Promise<void> {
+    await this.page.fill("#login-name", this.name);
+    await this.page.fill("#login-password", password);
+    await this.page.click(".login-box button[type=submit]");
+  }
+
+  /** Resolves once the page is logged in and online. */
+  async online(): Promise<void> {
+    await this.page.waitForSelector(".status[data-state=online]", { timeout: 15_000 });
+  }
+
+  /** Waits for the login form to show a refusal: its text and what it is about (`name` or `password`). */
+  async refusal(): Promise<{ text: string; about: string }> {
+    const e = this.page.locator(".login-box .login-error");
+    await e.waitFor({ timeout: 15_000 });
+    return { text: (await e.textContent()) ?? "", about: (await e.getAttribute("data-problem")) ?? "" };
   }
 
   get input() {
