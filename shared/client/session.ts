@@ -271,12 +271,24 @@ export class ChatSession {
 
   /** Last `limit` messages of a channel or of the conversation with a user, oldest first. */
   async history(target: HistoryTarget, limit = HISTORY_DEFAULT_LIMIT): Promise<Delivery[]> {
+    return (await this.historyPage(target, limit)).messages;
+  }
+
+  /**
+   * The `limit` messages before `before` (a message id or clock; default
+   * the latest), oldest first; `more` when the page came back full, so
+   * older ones may exist.
+   */
+  async historyPage(target: HistoryTarget, limit: number, before?: string | number): Promise<{ messages: Delivery[]; more: boolean }> {
     const q = "channel" in target ? { channel: target.channel } : { user: this.user, peer: target.user, ...this.auth() };
-    const r = await this.request("history", { ...q, limit });
+    const r = await this.request("history", before === undefined ? { ...q, limit } : { ...q, limit, before });
+    const raw = r.data.messages;
     // No list is no answer: never shown as "0 messages".
-    if (!Array.isArray(r.data.messages)) throw new ClientError("bad-reply", "history: the reply holds no list of messages");
+    if (!Array.isArray(raw)) throw new ClientError("bad-reply", "history: the reply holds no list of messages");
     const place: Place = "channel" in target ? { channel: target.channel } : { me: this.user, peer: target.user };
-    return r.data.messages.map((m) => historyEntry(m, place)).filter((d): d is Delivery => d !== null);
+    // A server that ignores `limit` must not make the page unbounded: keep the newest.
+    const messages = raw.slice(-limit).map((m) => historyEntry(m, place)).filter((d): d is Delivery => d !== null);
+    return { messages, more: raw.length >= limit };
   }
 
   /** Own channel posts not yet seen coming back from the proxy. */

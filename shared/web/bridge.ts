@@ -24,9 +24,8 @@
 import { ClientError } from "../client/client-error.ts";
 import type { Delivery } from "../client/delivery.ts";
 import { PresenceAgent } from "../client/presence.ts";
-import { needsPassword } from "../client/session.ts";
+import { ChatSession, needsPassword } from "../client/session.ts";
 import { createLogger, type LogMode, type Logger } from "../roles/log.ts";
-import { historyPage, PagedSession } from "./history.ts";
 import { parseFrame } from "./inbound.ts";
 import {
   CLOSE,
@@ -59,7 +58,7 @@ export interface BridgeOptions {
 }
 
 export class BrowserBridge {
-  private session: PagedSession | null = null;
+  private session: ChatSession | null = null;
   private presence: PresenceAgent | null = null;
   private loggingIn = false;
   private log: Logger;
@@ -155,8 +154,8 @@ export class BrowserBridge {
         return { id, timestamp: this.now() };
       }
       case "history": {
-        const target = req.channel !== undefined ? { channel: req.channel } : { peer: req.peer! };
-        return historyPage(s, target, req.limit ?? 100, req.before);
+        const target = req.channel !== undefined ? { channel: req.channel } : { user: req.peer! };
+        return s.historyPage(target, req.limit ?? 100, req.before);
       }
       case "channels":
         return { channels: await s.channels() };
@@ -173,7 +172,7 @@ export class BrowserBridge {
     if (this.loggingIn) throw new ClientError("state", "a login is under way");
     this.loggingIn = true;
     const log = createLogger({ role: "web", name: user, mode: this.o.logMode });
-    const s = new PagedSession({
+    const s = new ChatSession({
       user,
       password,
       endpoints: this.o.endpoints,
