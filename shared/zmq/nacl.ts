@@ -5,11 +5,30 @@
  * file only names them and adapts argument shapes. libsodium seals a
  * small message about 2.7× faster than tweetnacl's JavaScript, which is
  * what an authenticated cluster pays on every internal hop.
+ *
+ * A session's MESSAGEs (sealInto, openSealed) call libsodium's
+ * crypto_secretbox functions in the WebAssembly module directly, through
+ * one scratch area of its memory: the wrapper allocates, copies and frees
+ * three buffers per call, which costs as much as the cipher itself for
+ * the small frames most messages are made of (routing ids, delimiters).
  * @module
  */
 import sodium from "libsodium-wrappers";
 
 await sodium.ready;
+
+/** The WebAssembly module under the wrapper (libsodium's own exports, `_` prefixed). */
+interface Raw {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _crypto_secretbox_easy(c: number, m: number, mlen: number, mlenHigh: number, n: number, k: number): number;
+  _crypto_secretbox_open_easy(m: number, c: number, clen: number, clenHigh: number, n: number, k: number): number;
+}
+const raw = (sodium as unknown as { libsodium?: Raw }).libsodium;
+if (!raw || typeof raw._crypto_secretbox_easy !== "function" || typeof raw._malloc !== "function") {
+  throw new Error("libsodium-wrappers no longer exposes its WebAssembly module (.libsodium): shared/zmq/nacl.ts needs updating");
+}
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
@@ -57,13 +76,50 @@ export function secretOpen(b: Uint8Array, nonce: Uint8Array, key: Uint8Array): U
 /** Constant-time equality of two byte strings of the same length. */
 export const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.length > 0 && sodium.memcmp(a, b);
 
+/** The scratch area: key, nonce, then room for one box (grown on demand; see `release`). */
+let scratch = 0;
+let room = 0;
+const KEEP = 1024 * 1024;
+/** After a call: an area grown past KEEP for one big message is given back, so memory stays bounded. */
+function release(): void {
+  if (room <= KEEP) return;
+  raw!._free(scratch);
+  scratch = 0;
+  room = 0;
+}
+function area(bytes: number): number {
+  if (bytes > room) {
+    if (scratch !== 0) raw!._free(scratch);
+    room = Math.max(bytes, 64 * 1024);
+    scratch = raw!._malloc(KEY_BYTES + NONCE_BYTES + room);
+    if (scratch === 0) throw new Error("libsodium: out of memory");
+  }
+  return scratch;
+}
+
+/** Puts key and nonce in the scratch area; returns where the box goes. */
+function load(heap: Uint8Array, at: number, key: Uint8Array, nonce: Uint8Array): number {
+  heap.set(key, at);
+  heap.set(nonce, at + KEY_BYTES);
+  return at + KEY_BYTES + NONCE_BYTES;
+}
+
 /**
  * Encrypt `padded` (ZERO_BYTES zeros, then the plaintext; length `d`) into
  * `out[off, off + d)`: the first BOX_ZERO_BYTES are left for the caller's
  * header, then come the tag and the ciphertext.
  */
 export function sealInto(out: Uint8Array, off: number, padded: Uint8Array, d: number, nonce: Uint8Array, key: Uint8Array): void {
-  out.set(sodium.crypto_secretbox_easy(padded.subarray(ZERO_BYTES, d), nonce, key), off + BOX_ZERO_BYTES);
+  const len = d - ZERO_BYTES;
+  const at = area(len + MAC_BYTES);
+  let heap = raw!.HEAPU8;
+  const box = load(heap, at, key, nonce);
+  heap.set(padded.subarray(ZERO_BYTES, d), box + MAC_BYTES);
+  raw!._crypto_secretbox_easy(box, box + MAC_BYTES, len, 0, at + KEY_BYTES, at);
+  heap = raw!.HEAPU8; // a call may grow the memory, which replaces the view
+  out.set(heap.subarray(box, box + MAC_BYTES + len), off + BOX_ZERO_BYTES);
+  heap.fill(0, at, at + KEY_BYTES);
+  release();
 }
 
 /**
@@ -71,6 +127,16 @@ export function sealInto(out: Uint8Array, off: number, padded: Uint8Array, d: nu
  * plaintext, or null when the tag does not verify.
  */
 export function openSealed(c: Uint8Array, nonce: Uint8Array, key: Uint8Array): Buffer | null {
-  const p = secretOpen(c.subarray(BOX_ZERO_BYTES), nonce, key);
-  return p === null ? null : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  const len = c.length - BOX_ZERO_BYTES;
+  if (len < MAC_BYTES) return null;
+  const at = area(len);
+  let heap = raw!.HEAPU8;
+  const box = load(heap, at, key, nonce);
+  heap.set(c.subarray(BOX_ZERO_BYTES), box);
+  const ok = raw!._crypto_secretbox_open_easy(box, box, len, 0, at + KEY_BYTES, at) === 0;
+  heap = raw!.HEAPU8;
+  heap.fill(0, at, at + KEY_BYTES);
+  const plain = ok ? Buffer.from(heap.subarray(box, box + len - MAC_BYTES)) : null;
+  release();
+  return plain;
 }
