@@ -31,7 +31,7 @@ try {
   const log = loggerFor("proxy", undefined, options);
   const trust = trustFor(options);
   warnIfOpen(trust, log);
-  const sessions = new SessionCheck(options.brokerFrontend, log);
+  const sessions = new SessionCheck(options.brokerFrontend, log, trust.member());
   const publishers = new XSubscriber({ receiveHighWaterMark: 100_000, receiveHighWaterMarkBytes: 64 * MiB, ...trust.membersOnly() });
   logRefusals(publishers, log, "publisher side");
   // Registered users' private messages come in under their own prefix (proxy-gate.ts).

@@ -11,6 +11,7 @@ import { LamportClock } from "../cluster/lamport.ts";
 import type { Logger } from "../roles/log.ts";
 import { RpcClient } from "../wire/rpc-client.ts";
 import { readStatus } from "../wire/tolerant.ts";
+import type { SocketOptions } from "../zmq/index.ts";
 
 const MAX_PENDING = 64;
 
@@ -18,8 +19,9 @@ export class SessionCheck {
   private readonly rpc: RpcClient;
   private pending = 0;
 
-  constructor(brokerFrontend: string, private readonly log: Logger) {
-    this.rpc = new RpcClient({ endpoint: brokerFrontend, clock: new LamportClock(), peerName: "broker", timeoutMs: 2000, retries: 1 });
+  /** `security`: how to reach the broker (the cluster's keys, so that tokens never cross the network in clear). */
+  constructor(brokerFrontend: string, private readonly log: Logger, security: SocketOptions = {}) {
+    this.rpc = new RpcClient({ endpoint: brokerFrontend, clock: new LamportClock(), peerName: "broker", timeoutMs: 2000, retries: 1, security });
   }
 
   /** The user name when the token is one of its sessions, else null. */
