@@ -91,6 +91,18 @@ describe("registering a name", () => {
     for (const token of [a, b]) expect(data(s1.svc.handle(req("session", { user: "ana", token }))).status).toBe("sucesso");
   });
 
+  it("after 5 wrong passwords for a name, refuses its logins with a password at once, the right one too", async () => {
+    expect((await login(s1, "ana", "s3cret")).status).toBe("sucesso");
+    for (let i = 0; i < 5; i++) expect((await login(s1, "ana", `guess ${i}`)).description).toBe("wrong password for 'ana'");
+    const t = performance.now();
+    const locked = await login(s1, "ana", "s3cret");
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(locked.status).toBe("erro");
+    expect(locked.description).toMatch(/^too many wrong passwords for 'ana': try again in \d+ s$/);
+    // Other names are not held up.
+    expect((await login(s1, "bia", "another")).status).toBe("sucesso");
+  });
+
   it("bounds the password: a string of 1–1024 bytes", async () => {
     for (const [password, text] of [["x".repeat(1025), "longer than 1024 bytes"], ["é".repeat(513), "longer than 1024 bytes"], ["", "must not be empty"], [42, "must be a string"]] as const) {
       const r = await s1.svc.serve(req("login", { user: "ana", password }));

@@ -37,6 +37,7 @@ import type { Logger } from "../roles/log.ts";
 import type { ChatRecord, LocalRecord, Store } from "../store/store.ts";
 import { ServiceError, type Fields } from "../wire/service-table.ts";
 import { CONTRACT_RULES, isMap } from "../wire/validate.ts";
+import { PasswordThrottle } from "./password-throttle.ts";
 
 /** What the password check of a login found, before the login is handled. */
 export type Credential =
@@ -45,7 +46,9 @@ export type Credential =
   /** The password was checked against the claim with this id. */
   | { kind: "match" | "mismatch"; claim: string }
   /** The check itself failed (e.g. a stored hash it cannot read). */
-  | { kind: "failed"; error: string };
+  | { kind: "failed"; error: string }
+  /** Too many wrong passwords for this name lately: not checked (password-throttle.ts). */
+  | { kind: "throttled"; waitMs: number };
 
 /** Most password hashes or verifications running at once; the rest wait their turn. */
 export const MAX_PASSWORD_CHECKS = 4;
@@ -71,6 +74,7 @@ export interface OwnedNamesDeps {
 export class OwnedNames {
   private running = 0;
   private readonly queue: (() => void)[] = [];
+  private readonly throttle = new PasswordThrottle();
 
   constructor(private readonly o: OwnedNamesDeps) {}
 
@@ -88,6 +92,8 @@ export class OwnedNames {
     if (!isMap(raw) || raw.service !== "login" || !isMap(raw.data)) return null;
     const f: Fields = {};
     if (CONTRACT_RULES.login(raw.data, f) !== null || f.password === undefined) return null;
+    const waitMs = this.throttle.wait(f.user as string);
+    if (waitMs > 0) return Promise.resolve({ kind: "throttled", waitMs });
     return this.limited(() => this.verify(f.user as string, f.password as string));
   }
 
@@ -103,11 +109,18 @@ export class OwnedNames {
       return { status: "sucesso" };
     }
     if (!cred) throw new Error("login with a password reached its handler unchecked");
+    if (cred.kind === "throttled") {
+      this.refuse(`too many wrong passwords for '${user}': try again in ${Math.ceil(cred.waitMs / 1000)} s`, `login as '${user}': too many wrong passwords`);
+    }
     if (cred.kind === "failed") this.refuse(`the password of '${user}' could not be checked: ${cred.error}`, `login as '${user}': the password check failed: ${cred.error}`);
     if (cred.kind === "new" ? claim !== undefined : claim?.id !== cred.claim) {
       throw new ServiceError(`name '${user}' was registered meanwhile: log in again`);
     }
-    if (cred.kind === "mismatch") this.refuse(`wrong password for '${user}'`, `login as '${user}' with a wrong password`);
+    if (cred.kind === "mismatch") {
+      this.throttle.failed(user);
+      this.refuse(`wrong password for '${user}'`, `login as '${user}' with a wrong password`);
+    }
+    this.throttle.succeeded(user);
     records.push(this.o.append({ kind: "login", user }));
     let claimId = claim?.id;
     if (cred.kind === "new") {
