@@ -64,7 +64,8 @@ export async function runTui(o: TuiOptions): Promise<never> {
   ui.start();
   ui.notice("bbs-chat: /help lists the commands and keys; window 1 (this one) shows notices and the protocol log");
   for (const w of warnings) ui.notice(w, "error");
-  ui.notice(`connecting to the broker at ${o.endpoints.brokerFrontend} and the proxy at ${o.endpoints.proxyXpub}…`);
+  const how = o.security?.curveServerKey ? ` over CURVE (encrypted; cluster key ${String(o.security.curveServerKey).slice(0, 8)}…)` : "";
+  ui.notice(`connecting to the broker at ${o.endpoints.brokerFrontend} and the proxy at ${o.endpoints.proxyXpub}${how}…`);
 
   // Until logged in there is nothing to announce or close.
   let leave = async (): Promise<void> => {};
