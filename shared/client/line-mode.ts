@@ -7,27 +7,17 @@
  *
  * @module
  */
-import type { SocketOptions } from "../zmq/index.ts";
+import type { ClientOptions } from "./client-options.ts";
 import { createInterface } from "node:readline";
 import { execute } from "./actions.ts";
 import { parseCommand } from "./commands.ts";
 import { PresenceAgent } from "./presence.ts";
 import { formatDelivery, formatError, formatInfo, palette } from "./render.ts";
 import { ChatSession } from "./session.ts";
-import { createLogger, type LogMode } from "../roles/log.ts";
+import { createLogger } from "../roles/log.ts";
 import { validateName } from "../wire/validate.ts";
 
-export interface LineModeOptions {
-  user?: string;
-  /** The name's password (owned names): `--password` / CHAT_PASSWORD. */
-  password?: string;
-  endpoints: { brokerFrontend: string; proxyXpub: string };
-  /** CURVE client options for both (`--secure`), else none. */
-  security?: SocketOptions;
-  timeoutMs: number;
-  retries: number;
-  logMode: LogMode;
-}
+export type LineModeOptions = ClientOptions;
 
 /** Runs the script on stdin; exits the process at its end (1 if no user name or no login). */
 export async function runLineMode(o: LineModeOptions): Promise<never> {

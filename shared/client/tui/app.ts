@@ -9,14 +9,14 @@
  *
  * @module
  */
-import type { SocketOptions } from "../../zmq/index.ts";
+import type { ClientOptions } from "../client-options.ts";
 import { complete, completionSuffix, type CompletionSources } from "../completion.ts";
 import { ClientError } from "../client-error.ts";
 import { configPath, historyPath, InputHistory, loadConfig } from "../config.ts";
 import { parseCommand } from "../commands.ts";
 import { PresenceAgent } from "../presence.ts";
 import { ChatSession, needsPassword } from "../session.ts";
-import { createLogger, type LogMode } from "../../roles/log.ts";
+import { createLogger } from "../../roles/log.ts";
 import { validateName } from "../../wire/validate.ts";
 import { TuiChat } from "./chat.ts";
 import { logLine, tuiPalette } from "./format.ts";
@@ -25,18 +25,9 @@ import { CommandRunner } from "./run.ts";
 import type { ScreenIO } from "./screen.ts";
 import { Ui } from "./ui.ts";
 
-export interface TuiOptions {
-  user?: string;
-  /** `--password` / CHAT_PASSWORD; else the config's, for the config's nick. */
-  password?: string;
-  endpoints: { brokerFrontend: string; proxyXpub: string };
-  /** CURVE client options for both (`--secure`), else none. */
-  security?: SocketOptions;
-  timeoutMs: number;
-  retries: number;
+export interface TuiOptions extends ClientOptions {
   /** The protocol log inline too, not only in window 1. */
   verbose: boolean;
-  logMode: LogMode;
   noColor: boolean;
   env?: Record<string, string | undefined>;
   io?: ScreenIO;
