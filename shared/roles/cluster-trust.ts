@@ -143,8 +143,10 @@ function readTrusted(path: string): string[] {
   if (!existsSync(path)) return [];
   const keys: string[] = [];
   for (const [i, raw] of readFileSync(path, "utf8").split(/\r?\n/).entries()) {
-    const line = raw.replace(/#.*$/, "").trim();
-    if (line === "") continue;
+    // Z85 has '#' in its alphabet: a comment is a line starting with it, or
+    // anything after the key and a space.
+    const line = raw.trim().split(/\s/)[0]!;
+    if (line === "" || line.startsWith("#")) continue;
     try {
       if (z85Decode(line).length !== 32) throw new Error("length");
     } catch {
