@@ -8,20 +8,20 @@
  * output or in the input history file shows the password.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../shared/client/config.ts";
 import { Cluster } from "./helpers/cluster.ts";
 import type { TestClient } from "./helpers/chat-client.ts";
-import { ROOT } from "./helpers/process.ts";
-import { TmuxScreen } from "./tmux/tmux-screen.ts";
+import type { TmuxScreen } from "./tmux/tmux-screen.ts";
+import { TerminalClients } from "./tmux/terminal-clients.ts";
 
 const PASSWORD = "tr0ub4dor-and-3";
 
 let cluster: Cluster;
 let bob: TestClient;
-const screens: TmuxScreen[] = [];
+const clients = new TerminalClients(() => cluster);
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -31,29 +31,18 @@ beforeAll(async () => {
   expect((await bob.request("channel", { channel: "geral" })).data.status).toBe("sucesso");
 }, 30_000);
 
-afterEach(() => {
-  for (const s of screens.splice(0)) s.kill();
-});
+afterEach(() => clients.killAll());
 
 afterAll(async () => {
   await cluster?.stop();
+  clients.removeHomes();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The client in tmux as `user`, in a home of its own with `config` as its config file. */
 function client(user: string | null, config?: Record<string, unknown>): { s: TmuxScreen; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "client-home-"));
-  dirs.push(dir);
-  if (config) {
-    mkdirSync(join(dir, "config", "bbs-chat"), { recursive: true });
-    writeFileSync(join(dir, "config", "bbs-chat", "config.json"), JSON.stringify(config), { mode: 0o600 });
-  }
-  const argv = [process.execPath, "scripts/client.ts", ...cluster.endpointArgs(), ...(user ? ["--user", user] : [])];
-  const s = TmuxScreen.start(argv, {
-    cwd: ROOT,
-    env: { HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), XDG_STATE_HOME: join(dir, "state"), NO_COLOR: "", TERM: "screen" },
-  });
-  screens.push(s);
-  return { s, dir };
+  const dir = clients.home(config);
+  return { s: clients.start(user, { dir }), dir };
 }
 
 describe("a registered name in the terminal client", () => {

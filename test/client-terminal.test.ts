@@ -10,19 +10,16 @@
  * line. Each test has its own tmux server, killed afterwards.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Cluster } from "./helpers/cluster.ts";
 import type { TestClient } from "./helpers/chat-client.ts";
 import { eventually } from "./helpers/eventually.ts";
-import { freePort, ROOT } from "./helpers/process.ts";
-import { TmuxScreen } from "./tmux/tmux-screen.ts";
+import { freePort } from "./helpers/process.ts";
+import type { TmuxScreen } from "./tmux/tmux-screen.ts";
+import { TerminalClients, type ClientLaunch } from "./tmux/terminal-clients.ts";
 
 let cluster: Cluster;
 let bob: TestClient;
-const screens: TmuxScreen[] = [];
-const dirs: string[] = [];
+const clients = new TerminalClients(() => cluster);
 
 beforeAll(async () => {
   cluster = await Cluster.start({ servers: ["server1"], brokerArgs: ["--quiet"], proxyArgs: ["--quiet"] });
@@ -30,39 +27,15 @@ beforeAll(async () => {
   for (const user of ["bob", "carol"]) expect((await bob.request("login", { user })).data.status).toBe("sucesso");
 }, 30_000);
 
-afterEach(() => {
-  for (const s of screens.splice(0)) s.kill();
-});
+afterEach(() => clients.killAll());
 
 afterAll(async () => {
   await cluster?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  clients.removeHomes();
 });
 
-/** A home of its own for each client: config and state directories, optionally a config file. */
-function home(config?: Record<string, unknown>): string {
-  const d = mkdtempSync(join(tmpdir(), "client-home-"));
-  dirs.push(d);
-  if (config) {
-    mkdirSync(join(d, "config", "bbs-chat"), { recursive: true });
-    writeFileSync(join(d, "config", "bbs-chat", "config.json"), JSON.stringify(config));
-  }
-  return d;
-}
-
-/** The client in tmux, as `user`, on the cluster (or the given endpoint flags). */
-function client(user: string | null, opts: { dir?: string; args?: string[]; cols?: number; rows?: number; endpoints?: string[] } = {}): TmuxScreen {
-  const dir = opts.dir ?? home();
-  const argv = [process.execPath, "scripts/client.ts", ...(opts.endpoints ?? cluster.endpointArgs()), ...(user ? ["--user", user] : []), ...(opts.args ?? [])];
-  const s = TmuxScreen.start(argv, {
-    cols: opts.cols,
-    rows: opts.rows,
-    cwd: ROOT,
-    env: { HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), XDG_STATE_HOME: join(dir, "state"), NO_COLOR: "", TERM: "screen" },
-  });
-  screens.push(s);
-  return s;
-}
+const home = (config?: Record<string, unknown>) => clients.home(config);
+const client = (user: string | null, opts?: ClientLaunch) => clients.start(user, opts);
 
 /** Posts as bob in `channel` until the screen shows one (a new subscription takes a moment to reach the publishers). */
 async function warmUp(s: TmuxScreen, channel: string): Promise<void> {
